@@ -1,0 +1,124 @@
+"""Settings: every ``MULU_*`` environment variable is read here and nowhere else."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(part.strip() for part in raw.replace(";", ",").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Mulu can be configured with; build it with :meth:`from_env` or directly in tests."""
+
+    instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    secret_key: str | None = None
+    default_locale: str = "zh_CN"
+    profiles: tuple[str, ...] = ("huainan",)
+    profile_paths: tuple[str, ...] = ()
+    vocab_paths: tuple[str, ...] = ()
+    department_review: bool = False
+    code_sequence_width: int = 6
+    search_backend: str = "embedded"
+    elasticsearch_url: str | None = None
+    redis_url: str | None = None
+    echo_sql: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{Path(self.instance_path) / 'mulu.db'}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Read settings from ``MULU_*`` variables.
+
+        :param env: the environment to read; ``os.environ`` when omitted.
+        :param overrides: values that win over the environment (used by the CLI's options).
+        :returns: frozen settings.
+        :raises SettingsError: naming the variable whose value is unusable.
+        """
+        env = os.environ if env is None else env
+        instance = Path(env.get("MULU_INSTANCE_PATH") or (Path.cwd() / "instance"))
+        values = dict(
+            instance_path=instance,
+            database_url=env.get("MULU_DATABASE_URL", ""),
+            secret_key=env.get("MULU_SECRET_KEY") or None,
+            default_locale=env.get("MULU_DEFAULT_LOCALE", "zh_CN"),
+            profiles=_list(env, "MULU_PROFILES", ("huainan",)),
+            profile_paths=_list(env, "MULU_PROFILE_PATHS", ()),
+            vocab_paths=_list(env, "MULU_VOCAB_PATHS", ()),
+            department_review=_bool(env, "MULU_DEPARTMENT_REVIEW", False),
+            code_sequence_width=_int(env, "MULU_CODE_SEQUENCE_WIDTH", 6, 4, 12),
+            search_backend=env.get("MULU_SEARCH_BACKEND", "embedded"),
+            elasticsearch_url=env.get("MULU_ELASTICSEARCH_URL") or None,
+            redis_url=env.get("MULU_REDIS_URL") or None,
+            echo_sql=_bool(env, "MULU_ECHO_SQL", False),
+        )
+        if values["default_locale"] not in ("zh_CN", "en"):
+            raise SettingsError(f"MULU_DEFAULT_LOCALE must be zh_CN or en, got {values['default_locale']!r}")
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes) -> Settings:
+        """Return a copy with some values changed."""
+        return dataclasses.replace(self, **changes)
+
+
+# The settings table of the README is generated from this list, so it cannot drift from the code.
+DOCUMENTED = (
+    ("MULU_DATABASE_URL", "sqlite:///./instance/mulu.db", "SQLAlchemy URL; use postgresql+psycopg://… in production"),
+    ("MULU_INSTANCE_PATH", "./instance", "folder for the SQLite database and the generated secret key"),
+    ("MULU_SECRET_KEY", "generated into instance/secret_key", "signs sessions and CSRF tokens"),
+    ("MULU_DEFAULT_LOCALE", "zh_CN", "interface and message language: zh_CN or en"),
+    ("MULU_PROFILES", "huainan", "metadata profile extensions applied on top of the national core"),
+    ("MULU_PROFILE_PATHS", "(none)", "extra profile extension YAML files, comma-separated"),
+    ("MULU_VOCAB_PATHS", "(none)", "extra SKOS Turtle files loaded after the shipped vocabularies"),
+    ("MULU_DEPARTMENT_REVIEW", "false", "require an internal department review before registration"),
+    ("MULU_CODE_SEQUENCE_WIDTH", "6", "digits of the 顺序码 in resource codes"),
+    ("MULU_SEARCH_BACKEND", "embedded", "search backend: embedded or elasticsearch (issue #3)"),
+    ("MULU_ELASTICSEARCH_URL", "(none)", "Elasticsearch URL for the elasticsearch backend"),
+    ("MULU_REDIS_URL", "(none)", "Redis URL for rate limits and the harvest queue"),
+    ("MULU_ECHO_SQL", "false", "log every SQL statement"),
+)

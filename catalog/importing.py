@@ -1,0 +1,82 @@
+"""Bulk import reports: every bad row with its number and reasons, all-or-nothing unless told otherwise."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from catalog.errors import MuluError
+from catalog.i18n import Message, message
+
+
+@dataclass
+class RowError:
+    """The problems of one input row (spreadsheet row or JSON Lines line number)."""
+
+    number: int
+    fields: dict[str, list[Message]]
+
+    def render(self, locale: str | None = None) -> list[str]:
+        return [f"{path}: {m.render(locale)}" if path != "_schema" else m.render(locale)
+                for path, messages in self.fields.items() for m in messages]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts and the rows it could not take."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def render(self, locale: str | None = None, *, row_word: Message | None = None) -> str:
+        """A terminal-friendly summary: counts, then each bad row with its reasons."""
+        row_word = row_word or message("row")
+        lines = [message("{created} created, {updated} updated, {skipped} skipped, {errors} with errors.",
+                         created=self.created, updated=self.updated, skipped=self.skipped,
+                         errors=len(self.errors)).render(locale)]
+        for error in self.errors:
+            lines.append(f"{row_word.render(locale)} {error.number}:")
+            lines.extend(f"  {line}" for line in error.render(locale))
+        return "\n".join(lines)
+
+    def to_dict(self, locale: str | None = None) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": [{"row": e.number, "messages": e.render(locale)} for e in self.errors],
+        }
+
+
+class ImportRejectedError(MuluError):
+    """Some rows are bad and ``skip_invalid`` was not given: nothing was written."""
+
+    code = "import_rejected"
+
+    def __init__(self, report: ImportReport):
+        super().__init__(message("{count} rows have errors; nothing was imported.", count=len(report.errors)))
+        self.report = report
+
+
+def row_error(number: int, error: MuluError) -> RowError:
+    """A RowError from any domain error (field errors, or the error's own message)."""
+    return RowError(number, dict(error.fields) if error.fields else {"_schema": [error.message]})
+
+
+def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, Any]]:
+    """Read JSON Lines: ``(line number, object)``; a broken line yields ``(line number, JSONDecodeError)``."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, exc

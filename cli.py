@@ -1,0 +1,521 @@
+"""The ``mulu`` command line: the composition root, thin click commands over the catalog services."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from catalog.actor import Actor
+from catalog.config import Settings, SettingsError
+from catalog.container import Container
+from catalog.errors import MuluError
+from catalog.i18n import normalise_locale
+
+
+class Context:
+    """What every command shares: settings, a lazily built container and the output language."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.locale = normalise_locale(settings.default_locale)
+        self._container: Container | None = None
+
+    @property
+    def container(self) -> Container:
+        if self._container is None:
+            self._container = Container.from_settings(self.settings)
+        return self._container
+
+    def actor(self, session, username: str | None) -> Actor:
+        """The system actor, or a named user's actor (``--as``) so that their permissions apply."""
+        if not username:
+            return Actor.system("cli")
+        from catalog.services.user import UserService, actor_for
+
+        user = UserService(self.container, session, Actor.system("cli")).get_by_username(username)
+        return actor_for(session, user, client="cli")
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@contextmanager
+def reported_errors(ctx: Context):
+    """Turn domain errors into a readable message and exit status 1 (no traceback for users)."""
+    try:
+        yield
+    except MuluError as exc:
+        click.echo(exc.render(ctx.locale), err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar=None, help="Override MULU_DATABASE_URL for this command.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of messages (default: MULU_DEFAULT_LOCALE).")
+@click.version_option(package_name="mulu")
+@click.pass_context
+def main(click_ctx: click.Context, database_url: str | None, lang: str | None) -> None:
+    """Mulu (目录): the government information resource catalog.
+
+    Settings come from MULU_* environment variables (see README).
+    """
+    overrides = {"database_url": database_url} if database_url else {}
+    if lang:
+        overrides["default_locale"] = "zh_CN" if lang == "zh" else "en"
+    try:
+        settings = Settings.from_env(**overrides)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click_ctx.obj = Context(settings)
+
+
+# -- database ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--admin-username", default="admin", show_default=True, help="Username of the first administrator.")
+@click.option("--admin-password", help="Password of the first administrator (prompted when omitted).")
+@pass_context
+def init(ctx: Context, admin_username: str, admin_password: str | None) -> None:
+    """Create or upgrade the database, check vocabularies and the profile, create an admin."""
+    from catalog.schema_setup import upgrade
+    from catalog.services.user import UserService
+
+    upgrade(ctx.container.engine)
+    vocab, profile = ctx.container.vocab, ctx.container.profile
+    click.echo(f"database: {ctx.settings.database_url}")
+    click.echo(f"vocabularies: {len(vocab.names())}; profile: {' + '.join(profile.names)} ({len(profile.elements)} elements)")
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        users = UserService(ctx.container, session, Actor.system("cli"))
+        if any(u.role == "admin" for u in users.list()):
+            click.echo("an administrator exists already")
+            return
+        password = admin_password or click.prompt("password for " + admin_username, hide_input=True,
+                                                  confirmation_prompt=True)
+        users.create(admin_username, password, "admin", display_name="系统管理员")
+        click.echo(f"administrator {admin_username} created")
+
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_context
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Upgrade the database schema to REVISION (default: head)."""
+    from catalog.schema_setup import current, upgrade
+
+    upgrade(ctx.container.engine, revision)
+    click.echo(f"at revision {current(ctx.container.engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_context
+def db_downgrade(ctx: Context, revision: str) -> None:
+    """Downgrade the database schema to REVISION (e.g. -1 or base)."""
+    from catalog.schema_setup import current, downgrade
+
+    downgrade(ctx.container.engine, revision)
+    click.echo(f"at revision {current(ctx.container.engine)}")
+
+
+@db.command("current")
+@pass_context
+def db_current(ctx: Context) -> None:
+    """Print the database's current schema revision."""
+    from catalog.schema_setup import current, head
+
+    click.echo(f"{current(ctx.container.engine) or '(empty)'} (head: {head()})")
+
+
+# -- serving and the demo -----------------------------------------------------------------------
+
+
+def _serve(container: Container, host: str, port: int) -> None:
+    from web import create_app
+
+    app = create_app(container=container)
+    click.echo(f"Mulu is running at http://{host}:{port}/ (Ctrl+C stops it)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the web portal and APIs (a development server; see docs/operations.md for production)."""
+    _serve(ctx.container, host, port)
+
+
+@main.command()
+@click.option("--resources", "resource_count", type=click.IntRange(min=0), default=None,
+              help="Number of resources (default: the hand-written demo catalog of a few hundred).")
+@click.option("--password", default="mulu-demo", show_default=True, help="Password of every demo account.")
+@click.option("--no-serve", is_flag=True, help="Build the demo catalog and exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_context
+def demo(ctx: Context, resource_count: int | None, password: str, no_serve: bool, host: str, port: int) -> None:
+    """Build a fresh demo city catalog (淮南市) and serve it.
+
+    Replaces the demo database; refuses to touch anything but SQLite unless MULU_DATABASE_URL points to a
+    database whose name contains "demo".
+    """
+    from catalog.demo.builder import build_demo
+
+    url = ctx.settings.database_url
+    if not url.startswith("sqlite") and "demo" not in url.rsplit("/", 1)[-1]:
+        raise click.UsageError("mulu demo replaces the whole database; use SQLite or a database named *demo*")
+    with reported_errors(ctx):
+        with click.progressbar(length=100, label="building the demo catalog", show_pos=False) as bar:
+            def progress(fraction: float) -> None:
+                bar.update(int(fraction * 100) - bar.pos)
+
+            summary = build_demo(ctx.container, resource_count=resource_count, password=password, progress=progress)
+    click.echo(summary.render(ctx.locale))
+    if not no_serve:
+        _serve(ctx.container, host, port)
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+def _department_id(session, ref: str | None) -> int | None:
+    """Find a department by key, unified social credit code or exact name."""
+    if not ref:
+        return None
+    from sqlalchemy import or_, select
+
+    from catalog.models import Department
+
+    found = session.scalars(
+        select(Department).where(or_(Department.key == ref, Department.uscc == ref.upper(), Department.name == ref))
+    ).first()
+    if found is None:
+        raise click.BadParameter(f"no department {ref!r}", param_hint="--department")
+    return found.id
+
+
+@main.group()
+def user() -> None:
+    """User accounts and roles (officer 编目员, reviewer 部门审核员, manager 目录管理员, auditor 规划审计员, admin)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["officer", "reviewer", "manager", "auditor", "admin"]), required=True)
+@click.option("--department", help="Department key, USCC or name (officers and reviewers).")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--password", help="Password (prompted when omitted).")
+@pass_context
+def user_create(ctx: Context, username: str, role: str, department: str | None, display_name: str,
+                password: str | None) -> None:
+    """Create a user account."""
+    from catalog.services.user import UserService
+
+    password = password or click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        UserService(ctx.container, session, Actor.system("cli")).create(
+            username, password, role, department_id=_department_id(session, department), display_name=display_name
+        )
+    click.echo(f"user {username} created ({role})")
+
+
+@user.command("list")
+@pass_context
+def user_list(ctx: Context) -> None:
+    """List user accounts."""
+    from catalog.services.user import ROLE_LABELS, UserService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        for account in UserService(ctx.container, session, Actor.system("cli")).list():
+            department = account.department.name if account.department else "-"
+            state = "" if account.is_active else " (inactive)"
+            click.echo(f"{account.username:<20} {ROLE_LABELS[account.role].render(ctx.locale):<10} {department}{state}")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["officer", "reviewer", "manager", "auditor", "admin"]))
+@click.option("--department", help="Department key, USCC or name (officers and reviewers).")
+@pass_context
+def user_set_role(ctx: Context, username: str, role: str, department: str | None) -> None:
+    """Change a user's role (and department)."""
+    from catalog.services.user import UserService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        UserService(ctx.container, session, Actor.system("cli")).set_role(
+            username, role, department_id=_department_id(session, department)
+        )
+    click.echo(f"{username} is now {role}")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.option("--password", help="The new password (prompted when omitted).")
+@pass_context
+def user_set_password(ctx: Context, username: str, password: str | None) -> None:
+    """Set a user's password."""
+    from catalog.services.user import UserService
+
+    password = password or click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        UserService(ctx.container, session, Actor.system("cli")).set_password(username, password)
+    click.echo(f"password of {username} changed")
+
+
+# -- departments --------------------------------------------------------------------------------
+
+
+@main.group()
+def department() -> None:
+    """Departments (政务部门): the tree of governments, departments, organs and internal units."""
+
+
+@department.command("list")
+@pass_context
+def department_list(ctx: Context) -> None:
+    """Print the department tree."""
+    from catalog.services.department import DepartmentService
+
+    def show(nodes, depth=0):
+        for node in nodes:
+            scope = "" if node.get("in_scope", True) else "  (not in scope)"
+            click.echo(f"{'  ' * depth}{node['name']}  [{node.get('key')}]  {node.get('uscc') or ''}{scope}")
+            show(node.get("children") or [], depth + 1)
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        show(DepartmentService(ctx.container, session, Actor.system("cli")).tree())
+
+
+@department.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
+@pass_context
+def department_import(ctx: Context, path: Path, skip_invalid: bool) -> None:
+    """Import departments from a CSV or XLSX file (see `mulu department export` for the columns)."""
+    from catalog.services.department import DepartmentService
+    from catalog.tabular import read_rows
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        report = DepartmentService(ctx.container, session, Actor.system("cli")).import_rows(
+            read_rows(path), skip_invalid=skip_invalid
+        )
+    click.echo(report.render(ctx.locale))
+    if report.errors:
+        sys.exit(1 if not skip_invalid else 0)
+
+
+@department.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (CSV: stdout).")
+@pass_context
+def department_export(ctx: Context, fmt: str, output: Path | None) -> None:
+    """Export the departments as CSV or XLSX."""
+    from catalog.services.department import DepartmentService
+    from catalog.tabular import write_rows
+
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--output is required for xlsx")
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        headers, rows = DepartmentService(ctx.container, session, Actor.system("cli")).export_rows()
+    if output is None:
+        write_rows(sys.stdout, headers, rows, format="csv")
+    else:
+        write_rows(output, headers, rows, format=fmt)
+        click.echo(f"{len(rows)} departments written to {output}", err=True)
+
+
+# -- resources ----------------------------------------------------------------------------------
+
+
+@main.group()
+def resource() -> None:
+    """Information resources (信息资源): bulk import and export."""
+
+
+def _read_records(path: Path, profile):
+    """Records of a JSON Lines file or of a filled-in template (XLSX/CSV), with their row numbers."""
+    from catalog.importing import read_jsonl
+    from catalog.tabular import read_rows
+    from catalog.template import finish_record, rows_to_records, template_columns
+
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        with path.open(encoding="utf-8-sig") as stream:
+            yield from read_jsonl(stream)
+        return
+    if suffix not in (".xlsx", ".csv"):
+        raise click.BadParameter("use a .jsonl, .xlsx or .csv file", param_hint="PATH")
+    for number, record in rows_to_records(read_rows(path), template_columns(profile)):
+        yield number, finish_record(record)
+
+
+@resource.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good records and report the bad ones.")
+@click.option("--as", "as_user", metavar="USERNAME", help="Import as this user (their permissions apply).")
+@pass_context
+def resource_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str | None) -> None:
+    """Import resources from JSON Lines (.jsonl) or the fill-in template (.xlsx, .csv).
+
+    Every record is checked against the whole profile. Without --skip-invalid one bad record means nothing
+    is written; the report lists every bad record with its row number and reasons.
+    """
+    from catalog.importing import ImportRejectedError
+    from catalog.services.resource import ResourceService
+    from catalog.services.resource_import import import_resources
+
+    container = ctx.container
+    try:
+        with container.unit_of_work() as session:
+            service = ResourceService(container, session, ctx.actor(session, as_user))
+            records = list(_read_records(path, container.profile))
+            with click.progressbar(length=len(records), label="importing", file=sys.stderr) as bar:
+                report = import_resources(service, records, skip_invalid=skip_invalid,
+                                          progress=lambda n: bar.update(n - bar.pos))
+    except ImportRejectedError as exc:
+        click.echo(exc.report.render(ctx.locale), err=True)
+        click.echo(exc.message.render(ctx.locale), err=True)
+        sys.exit(1)
+    except MuluError as exc:
+        click.echo(exc.render(ctx.locale), err=True)
+        sys.exit(1)
+    click.echo(report.render(ctx.locale))
+
+
+@resource.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "xlsx"]), default="jsonl", show_default=True)
+@click.option("--status", help="Only resources in this workflow state (e.g. published).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (jsonl: stdout).")
+@pass_context
+def resource_export(ctx: Context, fmt: str, status: str | None, output: Path | None) -> None:
+    """Export resources as JSON Lines (one Resource JSON per line) or as the filled-in XLSX template."""
+    from catalog.services.resource import ResourceService
+    from catalog.template_workbook import write_workbook
+    from catalog.workflow import STATES
+
+    if status and status not in STATES:
+        raise click.BadParameter(f"one of {', '.join(STATES)}", param_hint="--status")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--output is required for xlsx")
+    container = ctx.container
+    with reported_errors(ctx), container.unit_of_work() as session:
+        service = ResourceService(container, session, Actor.system("cli"))
+        records = (service.to_json(r) for r in service.list(status=status))
+        if fmt == "xlsx":
+            count = write_workbook(output, container.profile, container.vocab, records)
+            click.echo(f"{count} resources written to {output}", err=True)
+            return
+        stream = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            for record in records:
+                stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        finally:
+            if output:
+                stream.close()
+
+
+@resource.command("template")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_context
+def resource_template(ctx: Context, output: Path) -> None:
+    """Write an empty fill-in template (XLSX) with code-list pickers and a 填写说明 sheet."""
+    from catalog.template_workbook import write_workbook
+
+    write_workbook(output, ctx.container.profile, ctx.container.vocab)
+    click.echo(f"template written to {output}")
+
+
+# -- the metadata profile and vocabularies ------------------------------------------------------
+
+
+@main.group()
+def schema() -> None:
+    """The metadata profile (national core + extensions)."""
+
+
+@schema.command("show")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@pass_context
+def schema_show(ctx: Context, fmt: str) -> None:
+    """Print every metadata element with its label, obligation, code list and help."""
+    from catalog.profile_markdown import profile_markdown
+
+    profile = ctx.container.profile
+    if fmt == "json":
+        click.echo(json.dumps(profile.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(profile_markdown(profile, ctx.locale))
+
+
+@main.group()
+def vocab() -> None:
+    """Controlled vocabularies (SKOS code lists)."""
+
+
+@vocab.command("list")
+@pass_context
+def vocab_list(ctx: Context) -> None:
+    """List the vocabularies with their number of concepts."""
+    lang = "zh" if ctx.locale == "zh_CN" else "en"
+    for scheme in ctx.container.vocab:
+        click.echo(f"{scheme.name:<26} {len(scheme):>4}  {scheme.label(lang)}")
+
+
+@vocab.command("show")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "turtle"]), default="table", show_default=True)
+@pass_context
+def vocab_show(ctx: Context, name: str, fmt: str) -> None:
+    """Show the concepts of vocabulary NAME."""
+    from vocab import VocabularyError
+
+    try:
+        scheme = ctx.container.vocab.get(name)
+    except VocabularyError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    if fmt == "json":
+        click.echo(json.dumps(scheme.to_json(), ensure_ascii=False, indent=2))
+    elif fmt == "turtle":
+        click.echo(scheme.to_graph().serialize(format="turtle"))
+    else:
+        for concept in scheme:
+            depth = len(scheme.ancestors(concept.code))
+            alt = f"  ({'、'.join(concept.alt_labels)})" if concept.alt_labels else ""
+            click.echo(f"{'  ' * depth}{concept.code:<8} {concept.label('zh')} / {concept.label('en')}{alt}")
+
+
+@vocab.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def vocab_import(ctx: Context, path: Path) -> None:
+    """Add or replace a vocabulary from a SKOS Turtle file (kept in the instance folder).
+
+    The scheme's URI names it (…/vocab/<name>/); a scheme with a shipped name replaces the shipped one.
+    """
+    import shutil
+
+    from vocab import VocabularyError, load_registry
+
+    try:
+        scheme = load_registry().load_file(path)
+    except VocabularyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target_dir = ctx.container.vocab_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target_dir / f"{scheme.name}.ttl")
+    click.echo(f"vocabulary {scheme.name} imported ({len(scheme)} concepts); it is used from now on")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Harvesters that pull resource descriptors from department systems (built in issue #6)."""

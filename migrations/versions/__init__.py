@@ -1,0 +1,1 @@
+"""Migration revisions, one file each, numbered ``NNNN_slug.py``."""

@@ -1,0 +1,47 @@
+"""The minimal public portal until the full one lands (issue #4): a list of published resources and one resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from catalog.errors import NotFoundError
+from catalog.i18n import gettext
+from catalog.services.resource import ResourceService
+from catalog.workflow import STATES
+from web import deps
+
+portal = Blueprint("portal", __name__)
+PAGE_SIZE = 50
+
+
+@portal.teardown_app_request
+def _close(exc=None) -> None:
+    deps.close_session(exc)
+
+
+@portal.app_context_processor
+def _helpers():
+    def _(msgid: str) -> str:
+        return gettext(msgid, deps.locale())
+
+    return {"_": _, "locale": deps.locale(), "state_label": lambda s: STATES[s].render(deps.locale())}
+
+
+@portal.get("/")
+def index():
+    service = ResourceService(deps.container(), deps.session(), deps.actor())
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    resources = service.list(status="published", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = service.count_by_status().get("published", 0)
+    return render_template("index.html", resources=resources, total=total, page=page, page_size=PAGE_SIZE)
+
+
+@portal.get("/resources/<int:resource_id>")
+def resource(resource_id: int):
+    service = ResourceService(deps.container(), deps.session(), deps.actor())
+    try:
+        item = service.get(resource_id)
+    except NotFoundError:
+        abort(404)
+    profile = deps.container().profile
+    return render_template("resource.html", resource=item, data=service.to_json(item), profile=profile)
