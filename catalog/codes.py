@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from catalog.models import CodeSequence
 
 MAX_SUBCATEGORY_DIGITS = 10
-_CLASSIFICATION = re.compile(r"^(?P<cls>[1-9])(?P<item>\d{2})(?P<category>\d{3})(?P<sub>\d{0,10})$")
-_CODE = re.compile(r"^(?P<classification>\d+)/(?P<sequence>\d+)$")
+# ASCII digits only (\d would take full-width and other Unicode digits), matched with fullmatch
+# (a "$" would let a trailing newline through into stored codes).
+_CLASSIFICATION = re.compile(r"(?P<cls>[1-9])(?P<item>\d{2})(?P<category>\d{3})(?P<sub>\d{0,10})", re.ASCII)
+_CODE = re.compile(r"(?P<classification>\d+)/(?P<sequence>\d+)", re.ASCII)
 
 
 class CodeError(ValueError):
@@ -64,7 +66,7 @@ def parse_classification(value: str) -> Classification:
 
     :raises CodeError: ``classification`` when it is not 6–16 digits starting with 1–9.
     """
-    match = _CLASSIFICATION.match(value or "")
+    match = _CLASSIFICATION.fullmatch(value or "")
     if not match:
         raise CodeError("classification", value)
     return Classification(match["cls"], match["item"], match["category"], match["sub"])
@@ -77,7 +79,7 @@ def parse(value: str, *, width: int | None = None) -> ResourceCode:
     :param width: when given, the 顺序码 must have exactly this many digits.
     :raises CodeError: ``shape`` (no single "/" between digits), ``classification`` or ``sequence``.
     """
-    match = _CODE.match((value or "").strip())
+    match = _CODE.fullmatch((value or "").strip())
     if not match:
         raise CodeError("shape", value)
     classification = parse_classification(match["classification"])
@@ -88,8 +90,14 @@ def parse(value: str, *, width: int | None = None) -> ResourceCode:
 
 
 def format_code(classification_code: str, sequence: int, width: int = 6) -> str:
-    """Build the code string from its 分类码 and 顺序码."""
+    """Build the code string from its 分类码 and 顺序码.
+
+    :raises CodeError: ``classification`` for a malformed 分类码; ``sequence`` when the number is
+        below 1 or needs more than ``width`` digits (the code would no longer have its fixed shape).
+    """
     parse_classification(classification_code)
+    if not 1 <= sequence < 10**width:
+        raise CodeError("sequence", f"{classification_code}/{sequence}")
     return f"{classification_code}/{sequence:0{width}d}"
 
 

@@ -61,9 +61,6 @@ class Settings:
     vocab_paths: tuple[str, ...] = ()
     department_review: bool = False
     code_sequence_width: int = 6
-    search_backend: str = "embedded"
-    elasticsearch_url: str | None = None
-    redis_url: str | None = None
     echo_sql: bool = False
 
     def __post_init__(self) -> None:
@@ -91,9 +88,6 @@ class Settings:
             vocab_paths=_list(env, "MULU_VOCAB_PATHS", ()),
             department_review=_bool(env, "MULU_DEPARTMENT_REVIEW", False),
             code_sequence_width=_int(env, "MULU_CODE_SEQUENCE_WIDTH", 6, 4, 12),
-            search_backend=env.get("MULU_SEARCH_BACKEND", "embedded"),
-            elasticsearch_url=env.get("MULU_ELASTICSEARCH_URL") or None,
-            redis_url=env.get("MULU_REDIS_URL") or None,
             echo_sql=_bool(env, "MULU_ECHO_SQL", False),
         )
         if values["default_locale"] not in ("zh_CN", "en"):
@@ -117,8 +111,5 @@ DOCUMENTED = (
     ("MULU_VOCAB_PATHS", "(none)", "extra SKOS Turtle files loaded after the shipped vocabularies"),
     ("MULU_DEPARTMENT_REVIEW", "false", "require an internal department review before registration"),
     ("MULU_CODE_SEQUENCE_WIDTH", "6", "digits of the 顺序码 in resource codes"),
-    ("MULU_SEARCH_BACKEND", "embedded", "search backend: embedded or elasticsearch (issue #3)"),
-    ("MULU_ELASTICSEARCH_URL", "(none)", "Elasticsearch URL for the elasticsearch backend"),
-    ("MULU_REDIS_URL", "(none)", "Redis URL for rate limits and the harvest queue"),
     ("MULU_ECHO_SQL", "false", "log every SQL statement"),
 )

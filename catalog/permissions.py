@@ -22,8 +22,9 @@ def can_view_resource(actor: Actor, department_id: int, status: str, share_type:
     """Read a resource's metadata.
 
     Anonymous visitors see published resources open to the public; signed-in department users see
-    the shared catalog (published, with 不予共享 ones only for their own department) and everything
-    of their own department; managers, auditors and admins see everything.
+    the shared catalog (published, with 不予共享 ones only for their own department), everything
+    open to the public, and everything of their own department; managers, auditors and admins see
+    everything.
     """
     if _is(actor, *STAFF_READERS):
         return True
@@ -31,7 +32,9 @@ def can_view_resource(actor: Actor, department_id: int, status: str, share_type:
         return status == PUBLISHED and is_open
     if actor.owns(department_id):
         return True
-    return status == PUBLISHED and share_type != "not_shared"
+    # Signing in never hides what the public sees: a published 不予共享 resource that is open to the
+    # public is readable by every department too.
+    return status == PUBLISHED and (share_type != "not_shared" or bool(is_open))
 
 
 def can_create_resource(actor: Actor, department_id: int) -> bool:

@@ -128,7 +128,7 @@ class Profile:
         en: list[str] = []
         element: Element | None = None
         for part in parts:
-            if part.isdigit():
+            if part.isdigit() and zh:
                 zh[-1] += f" 第{int(part) + 1}行"
                 en[-1] += f" row {int(part) + 1}"
                 continue

@@ -78,7 +78,9 @@ def read_rows(source: Source, *, format: str | None = None, sheet: str | int | N
         except FileNotFoundError:
             raise TabularError(name, message("the file does not exist.")) from None
         except OSError as error:
-            raise TabularError(name, message("the file cannot be opened ({detail}).", detail=error.strerror)) from None
+            raise TabularError(
+                name, message("the file cannot be opened ({detail}).", detail=error.strerror)
+            ) from None
         stream: IO = io.BytesIO(data)
     else:
         stream = source
@@ -172,7 +174,9 @@ def _headers(name: str, cells: list[str | None]) -> list[str | None]:
         if cell is None:
             continue
         if cell in seen:
-            raise TabularError(name, message("the column {column} appears twice in the header row.", column=cell))
+            raise TabularError(
+                name, message("the column {column} appears twice in the header row.", column=cell)
+            )
         seen.add(cell)
     # Columns without a header (a stray note beside the table) are ignored.
     return list(cells)
@@ -186,8 +190,8 @@ def _clean(value: str) -> str | None:
 def _csv_records(name: str, stream: IO) -> Iterator[list[str | None]]:
     raw = stream.read()
     text = _decode(name, raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
-    newline = text.find("\n")
-    delimiter = _delimiter(text if newline < 0 else text[:newline])
+    header_line = next((line for line in io.StringIO(text) if line.strip()), "")
+    delimiter = _delimiter(header_line)
     return _csv_cells(name, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
@@ -228,7 +232,9 @@ def _xlsx_records(name: str, stream: IO, sheet: str | int | None) -> Iterator[li
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
         detail = str(error) or type(error).__name__
-        raise TabularError(name, message("the file is not a valid XLSX workbook ({detail}).", detail=detail)) from None
+        raise TabularError(
+            name, message("the file is not a valid XLSX workbook ({detail}).", detail=detail)
+        ) from None
     try:
         worksheet = _worksheet(name, workbook, sheet)
     except TabularError:
@@ -258,7 +264,11 @@ def _worksheet(name: str, workbook, sheet: str | int | None):
         return workbook[sheet]
     raise TabularError(
         name,
-        message("there is no sheet {sheet}; the sheets are {sheets}.", sheet=sheet, sheets=", ".join(workbook.sheetnames)),
+        message(
+            "there is no sheet {sheet}; the sheets are {sheets}.",
+            sheet=sheet,
+            sheets=", ".join(workbook.sheetnames),
+        ),
     )
 
 
@@ -331,8 +341,12 @@ def _write_xlsx(target: Source, headers: list[str], rows: Iterable[list[Any]], s
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=sheet or "Sheet1")
     for index, header in enumerate(headers, start=1):
-        widest = max([_display_width(header), *(_display_width(row[index - 1]) for row in sample if len(row) >= index)])
-        worksheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, _MIN_WIDTH), _MAX_WIDTH)
+        widest = max(
+            [_display_width(header), *(_display_width(row[index - 1]) for row in sample if len(row) >= index)]
+        )
+        worksheet.column_dimensions[get_column_letter(index)].width = min(
+            max(widest + 2, _MIN_WIDTH), _MAX_WIDTH
+        )
     worksheet.freeze_panes = "A2"
 
     def cell(value: Any, bold: bool = False) -> Any:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.display import value_label
 from catalog.i18n import Text
 from catalog.profile import Element, Profile
 
@@ -72,15 +73,8 @@ def template_columns(profile: Profile) -> list[Column]:
 def _cell(value: Any, element: Element | None, vocab) -> Any:
     if value is None:
         return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if element is not None and element.type == "code" and vocab is not None:
-        scheme = vocab.get(element.vocabulary)
-        concept = scheme.get(str(value))
-        if concept is None and element.key_property:
-            found = scheme.by_property(element.key_property, value)
-            concept = found[0] if found else None
-        return concept.label("zh") if concept else value
+    if isinstance(value, bool) or (element is not None and element.type == "code"):
+        return value_label(element, value, vocab, "zh_CN")
     if element is not None and element.type == "distributions":
         return "\n".join(
             " | ".join(str(d.get(k) or "") for k in ("kind", "title", "url", "service_type")) for d in value

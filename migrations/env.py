@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import catalog.models  # noqa: F401  (registers every table on Base.metadata)
-from catalog.db import Base, make_engine
+from catalog.db import Base, make_engine, normalise_url
 from migrations import include_name
 
 config = context.config
@@ -43,7 +43,7 @@ def _configure(**kwargs) -> None:
 
 def run_migrations_offline() -> None:
     """Emit the SQL of the migrations (``alembic upgrade head --sql``) without a database."""
-    url = _url()
+    url = normalise_url(_url())
     _configure(
         url=url,
         literal_binds=True,

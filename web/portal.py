@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from catalog.display import value_label
 from catalog.errors import NotFoundError
 from catalog.i18n import gettext
 from catalog.services.resource import ResourceService
@@ -43,5 +44,25 @@ def resource(resource_id: int):
         item = service.get(resource_id)
     except NotFoundError:
         abort(404)
-    profile = deps.container().profile
-    return render_template("resource.html", resource=item, data=service.to_json(item), profile=profile)
+    container = deps.container()
+    data = service.to_json(item)
+    rows = []
+    for element in container.profile:
+        if element.type in ("items", "distributions"):
+            continue
+        value = data.get(element.name)
+        if element.type == "department":
+            value = data["department"]["name"]
+        elif element.type == "object":
+            parts = [value_label(child, (value or {}).get(child.name), container.vocab, deps.locale())
+                     for child in element.children]
+            value = " · ".join(str(p) for p in parts if p not in ("", None))
+        else:
+            value = value_label(element, value, container.vocab, deps.locale())
+        rows.append((element.label.render(deps.locale()), value))
+    items_element = container.profile.get("items")
+    items = [
+        [value_label(child, item.get(child.name), container.vocab, deps.locale()) for child in items_element.children[:4]]
+        for item in data["items"]
+    ]
+    return render_template("resource.html", resource=item, rows=rows, items=items, items_element=items_element)

@@ -8,23 +8,24 @@ from typing import Any
 
 import marshmallow
 from marshmallow import fields, pre_load, validates_schema
+from marshmallow.exceptions import SCHEMA
 
 from catalog import uscc
 from catalog.errors import ValidationError
-from catalog.i18n import Message, Text, message
+from catalog.i18n import N_, Message, Text, message
 from catalog.models.department import DEPARTMENT_KINDS
 
 LABELS: dict[str, Text] = {
-    "key": Text({"zh": "标识", "en": "key"}),
-    "name": Text({"zh": "名称", "en": "name"}),
-    "short_name": Text({"zh": "简称", "en": "short name"}),
-    "uscc": Text({"zh": "统一社会信用代码", "en": "unified social credit code"}),
-    "local_code": Text({"zh": "机构代码", "en": "local institution code"}),
-    "division": Text({"zh": "行政区划", "en": "administrative division"}),
-    "catalog_segment": Text({"zh": "目录编码段 (目)", "en": "catalog code segment"}),
-    "kind": Text({"zh": "类型", "en": "kind"}),
-    "in_scope": Text({"zh": "纳入统计", "en": "in scope"}),
-    "parent": Text({"zh": "上级部门", "en": "parent"}),
+    "key": Text({"zh": "标识", "en": "Key"}),
+    "name": Text({"zh": "名称", "en": "Name"}),
+    "short_name": Text({"zh": "简称", "en": "Short name"}),
+    "uscc": Text({"zh": "统一社会信用代码", "en": "Unified social credit code"}),
+    "local_code": Text({"zh": "机构代码", "en": "Local institution code"}),
+    "division": Text({"zh": "行政区划", "en": "Administrative division"}),
+    "catalog_segment": Text({"zh": "目录编码段 (目)", "en": "Catalog code segment"}),
+    "kind": Text({"zh": "类型", "en": "Kind"}),
+    "in_scope": Text({"zh": "纳入统计", "en": "In scope"}),
+    "parent": Text({"zh": "上级部门", "en": "Parent"}),
 }
 """The label of every department field, as errors, forms and spreadsheet headers name it."""
 
@@ -45,8 +46,9 @@ _TRUE = {"true", "t", "yes", "y", "1", "on", "是", "√", "✓"}
 _FALSE = {"false", "f", "no", "n", "0", "off", "否", "×", "✗"}
 
 
-def _fail(msgid: str, field: str, **params: Any) -> marshmallow.ValidationError:
-    return marshmallow.ValidationError([message(msgid, label=LABELS[field], **params)])
+def _invalid(error: Message) -> marshmallow.ValidationError:
+    # marshmallow carries the Message untouched; load_department hands it on as it is.
+    return marshmallow.ValidationError([error])
 
 
 def _field_errors(field: str) -> dict[str, Message]:
@@ -77,7 +79,14 @@ class _Text(fields.String):
                 raise self.make_error("required")
             return None
         if self.max_length is not None and len(text) > self.max_length:
-            raise _fail("{label}: at most {max} characters, got {count}.", self.field, max=self.max_length, count=len(text))
+            raise _invalid(
+                message(
+                    "{label}: at most {max} characters, got {count}.",
+                    label=LABELS[self.field],
+                    max=self.max_length,
+                    count=len(text),
+                )
+            )
         return self._check(text)
 
     def _check(self, text: str) -> str:
@@ -87,8 +96,11 @@ class _Text(fields.String):
 class _Key(_Text):
     def _check(self, text: str) -> str:
         if not KEY_PATTERN.fullmatch(text) or not text.isascii():
-            raise _fail(
-                "{label}: use lower-case letters a-z, digits, '-' and '_', starting with a letter or digit.", self.field
+            raise _invalid(
+                message(
+                    "{label}: use lower-case letters a-z, digits, '-' and '_', starting with a letter or digit.",
+                    label=LABELS[self.field],
+                )
             )
         return text
 
@@ -97,20 +109,33 @@ class _Uscc(_Text):
     def _check(self, text: str) -> str:
         code = uscc.normalise(text)
         if len(code) != 18:
-            raise _fail("{label}: must be 18 characters (GB 32100), got {count}.", self.field, count=len(code))
+            raise _invalid(
+                message(
+                    "{label}: must be 18 characters (GB 32100), got {count}.",
+                    label=LABELS[self.field],
+                    count=len(code),
+                )
+            )
         for position, char in enumerate(code, start=1):
             if char not in uscc.ALPHABET:
-                raise _fail(
-                    "{label}: the character {char} at position {position} is not allowed (GB 32100 uses digits "
-                    "and upper-case letters except I, O, S, V and Z).",
-                    self.field,
-                    char=char,
-                    position=position,
+                raise _invalid(
+                    message(
+                        "{label}: the character {char} at position {position} is not allowed (GB 32100 uses digits "
+                        "and upper-case letters except I, O, S, V and Z).",
+                        label=LABELS[self.field],
+                        char=char,
+                        position=position,
+                    )
                 )
         try:
             return uscc.validate(code)
         except uscc.UsccError:
-            raise _fail("{label}: the check character is wrong (GB 32100); check the code for typos.", self.field) from None
+            raise _invalid(
+                message(
+                    "{label}: the check character is wrong (GB 32100); check the code for typos.",
+                    label=LABELS[self.field],
+                )
+            ) from None
 
 
 class _Digits(_Text):
@@ -121,7 +146,7 @@ class _Digits(_Text):
 
     def _check(self, text: str) -> str:
         if not self.pattern.fullmatch(text) or not text.isascii():
-            raise _fail(self.msgid, self.field)
+            raise _invalid(message(self.msgid, label=LABELS[self.field]))
         return text
 
 
@@ -130,7 +155,7 @@ class _Kind(fields.Field):
 
     def __init__(self, **kwargs):
         super().__init__(error_messages=_field_errors("kind"), **kwargs)
-        self.lookup = {value: value for value in DEPARTMENT_KINDS}
+        self.lookup = {_fold(value): value for value in DEPARTMENT_KINDS}
         for value, label in KIND_LABELS.items():
             for text in label.values.values():
                 self.lookup[_fold(text)] = value
@@ -144,7 +169,7 @@ class _Kind(fields.Field):
                 "en": ", ".join(DEPARTMENT_KINDS),
             }
         )
-        raise _fail("{label}: must be one of {choices}.", "kind", choices=choices)
+        raise _invalid(message("{label}: must be one of {choices}.", label=LABELS["kind"], choices=choices))
 
 
 class _Flag(fields.Field):
@@ -164,7 +189,7 @@ class _Flag(fields.Field):
                 return True
             if folded in _FALSE:
                 return False
-        raise _fail("{label}: must be yes or no (true/false, 是/否).", "in_scope")
+        raise _invalid(message("{label}: must be yes or no (true/false, 是/否).", label=LABELS["in_scope"]))
 
 
 def _fold(text: str) -> str:
@@ -183,14 +208,14 @@ class DepartmentSchema(marshmallow.Schema):
     short_name = _Text("short_name", max_length=100)
     uscc = _Uscc("uscc")
     local_code = _Text("local_code", max_length=64)
-    division = _Digits("division", _DIVISION, "{label}: must be 6 digits (GB/T 2260), e.g. 340400.")
-    catalog_segment = _Digits("catalog_segment", _SEGMENT, "{label}: must be exactly 3 digits, e.g. 015.")
+    division = _Digits("division", _DIVISION, N_("{label}: must be 6 digits (GB/T 2260), e.g. 340400."))
+    catalog_segment = _Digits("catalog_segment", _SEGMENT, N_("{label}: must be exactly 3 digits, e.g. 015."))
     kind = _Kind(load_default="department")
     in_scope = _Flag(load_default=True)
     parent = _Text("parent", max_length=200)
 
-    class Meta:
-        error_messages = {"unknown": "unknown", "type": "type"}
+    # Sentinels that load_department turns into translatable messages naming the field.
+    error_messages = {"unknown": "unknown", "type": "type"}
 
     @pre_load
     def _drop_blank_defaults(self, data, **kwargs):
@@ -200,7 +225,10 @@ class DepartmentSchema(marshmallow.Schema):
         return {
             name: value
             for name, value in data.items()
-            if not (name in ("kind", "in_scope", "key") and (value is None or (isinstance(value, str) and not value.strip())))
+            if not (
+                name in ("kind", "in_scope", "key")
+                and (value is None or (isinstance(value, str) and not value.strip()))
+            )
         }
 
     @validates_schema
@@ -223,7 +251,9 @@ def department_rules(values: Mapping[str, Any]) -> dict[str, list[Message]]:
     errors: dict[str, list[Message]] = {}
     if kind in CODED_KINDS:
         if not values.get("uscc"):
-            errors["uscc"] = [message("{label}: required unless the kind is internal unit.", label=LABELS["uscc"])]
+            errors["uscc"] = [
+                message("{label}: required unless the kind is internal unit.", label=LABELS["uscc"])
+            ]
         if not values.get("catalog_segment"):
             errors["catalog_segment"] = [
                 message(
@@ -235,7 +265,10 @@ def department_rules(values: Mapping[str, Any]) -> dict[str, list[Message]]:
     else:
         if values.get("uscc"):
             errors["uscc"] = [
-                message("{label}: an internal unit has none; it uses the code of its department.", label=LABELS["uscc"])
+                message(
+                    "{label}: an internal unit has none; it uses the code of its department.",
+                    label=LABELS["uscc"],
+                )
             ]
         if values.get("catalog_segment"):
             errors["catalog_segment"] = [
@@ -267,7 +300,7 @@ def load_department(data: Mapping[str, Any], partial: bool = False) -> dict[str,
 
 def _translate(errors: Any) -> dict[str, list[Message]]:
     if not isinstance(errors, Mapping):
-        errors = {marshmallow.utils.SCHEMA if hasattr(marshmallow, "utils") else "_schema": errors}
+        errors = {SCHEMA: errors}
     translated: dict[str, list[Message]] = {}
     for name, found in errors.items():
         translated[name] = [_as_message(name, item) for item in _flatten(found)]

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load
+from marshmallow import RAISE, Schema, fields, pre_load
 from marshmallow import ValidationError as MarshmallowError
 
 from catalog import codes
@@ -25,8 +25,9 @@ READ_ONLY_KEYS = frozenset(
     {"id", "metadata_id", "code", "status", "version", "created_at", "updated_at", "provider_code",
      "published_on", "metadata_updated", "registered_at", "published_at", "pending_change"}
 )
-TRUTHY = {"true", "1", "yes", "y", "是", "开放", "t", "on", True, 1}
-FALSY = {"false", "0", "no", "n", "否", "不开放", "f", "off", "", False, 0}
+# True and False also stand for 1 and 0 (equal values are one set member).
+TRUTHY = {"true", "1", "yes", "y", "是", "开放", "t", "on", True}
+FALSY = {"false", "0", "no", "n", "否", "不开放", "f", "off", "", False}
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _LIST_SPLIT = re.compile(r"[,，;；、\n]+")
 
@@ -72,7 +73,10 @@ class _Integer(fields.Integer):
             value = value.strip().replace(",", "")
             if value == "":
                 return None
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float):
+            # 50.0 from a spreadsheet is 50; 3.5 is no whole number (int() would silently make it 3).
+            if not value.is_integer():
+                raise _fail("{label}: must be a whole number.")
             value = int(value)
         result = super()._deserialize(value, attr, data, **kwargs)
         if self.element.min is not None and result < self.element.min:
@@ -85,10 +89,12 @@ class _Integer(fields.Integer):
 class _Boolean(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         probe = value.strip().lower() if isinstance(value, str) else value
-        if probe in TRUTHY:
-            return True
-        if probe in FALSY:
-            return False
+        # Only text, numbers and booleans can say yes or no; a list or object (unhashable) cannot.
+        if isinstance(probe, str | int | float):
+            if probe in TRUTHY:
+                return True
+            if probe in FALSY:
+                return False
         raise _fail("{label}: must be yes or no (是/否).")
 
 
@@ -165,6 +171,9 @@ class _StringList(fields.Field):
             result.append(text)
         if self.element.max_occurs and len(result) > self.element.max_occurs:
             raise _fail("{label}: at most {max} entries.", max=self.element.max_occurs)
+        # An empty list (or "、、") is present but says nothing: it does not satisfy a mandatory element.
+        if not result and self.required:
+            raise _fail(REQUIRED)
         return result
 
 
@@ -183,8 +192,11 @@ class _Classification(fields.Field):
         self.scheme = vocab.get("resource_classification")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = re.sub(r"[\s/.\-]", "", str(value))
-        if not text.isdigit() or not (len(text) == 3 or 6 <= len(text) <= 6 + codes.MAX_SUBCATEGORY_DIGITS):
+        # NFKC turns full-width digits typed with a Chinese input method into ASCII ones; any other
+        # Unicode digit is refused (isdigit alone would accept it, and the code could never be built).
+        text = re.sub(r"[\s/.\-]", "", unicodedata.normalize("NFKC", str(value)))
+        digits = text.isascii() and text.isdigit()
+        if not digits or not (len(text) == 3 or 6 <= len(text) <= 6 + codes.MAX_SUBCATEGORY_DIGITS):
             raise _fail("{label}: must be 类+项 (3 digits) or 类+项+目[+细目] (6–16 digits), e.g. 30701502.")
         if text[0] not in self.scheme:
             raise _fail("{label}: class {cls} is not one of 1 基础, 2 主题, 3 部门.", cls=text[0])
@@ -200,17 +212,31 @@ class _DepartmentRef(fields.Field):
         if isinstance(value, bool):
             raise _fail("{label}: must name a department by id, key or unified social credit code.")
         if isinstance(value, int):
-            return {"id": value}
+            return {"id": self._id(value)}
         if isinstance(value, str) and value.strip():
             text = value.strip()
             if text.isdigit() and len(text) < 18:
-                return {"id": int(text)}
+                return {"id": self._id(text)}
             return {"uscc": text.upper()} if len(text) == 18 else {"key": text}
         if isinstance(value, Mapping):
             for key in ("id", "uscc", "key", "name"):
-                if value.get(key) not in (None, ""):
-                    return {key: value[key]}
+                inner = value.get(key)
+                if inner in (None, ""):
+                    continue
+                if key == "id":
+                    # Only a number may reach the query: PostgreSQL fails on "abc" for an integer column.
+                    return {"id": self._id(inner)}
+                text = str(inner).strip()
+                return {key: text.upper() if key == "uscc" else text}
         raise _fail("{label}: must name a department by id, key or unified social credit code.")
+
+    @staticmethod
+    def _id(value: Any) -> int:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+            raise _fail("{label}: must name a department by id, key or unified social credit code.")
+        return value
 
 
 def _field(element: Element, vocab, *, draft: bool) -> fields.Field:
@@ -248,7 +274,9 @@ def _field(element: Element, vocab, *, draft: bool) -> fields.Field:
         return _Classification(vocab, **common)
     if kind == "department":
         return _DepartmentRef(**common)
-    child_schema = _schema_class(element.name, element.children, vocab, draft=draft)
+    # A list row is stored as a row of its own table, even in a draft: it keeps its mandatory columns
+    # (an item without name or data type could not be saved at all).
+    child_schema = _schema_class(element.name, element.children, vocab, draft=draft and not element.is_list)
     if kind == "object":
         return fields.Nested(child_schema, unknown=RAISE, **common)
     common["error_messages"]["invalid"] = Message("{label}: must be a list of rows.")
@@ -330,7 +358,8 @@ class ResourceSchema:
             raise ValidationError({"_schema": [message("A resource must be a JSON object.")]})
         payload = {k: v for k, v in data.items() if k not in READ_ONLY_KEYS}
         for element in self.profile.extension_elements:
-            if payload.get(element.name) in (None, "") and element.default is not None:
+            value = payload.get(element.name)
+            if (value is None or (isinstance(value, str) and not value.strip())) and element.default is not None:
                 payload[element.name] = element.default
         schema = self._draft if draft else self._full
         errors: dict[str, list[Message]] = {}

@@ -17,7 +17,15 @@ from catalog.db import utcnow
 from catalog.diff import FieldChange, diff_snapshots
 from catalog.errors import ConflictError, NotFoundError, ValidationError, WorkflowError
 from catalog.i18n import message
-from catalog.models import Department, Distribution, Resource, ResourceChange, ResourceItem, Revision, WorkflowEvent
+from catalog.models import (
+    Department,
+    Distribution,
+    Resource,
+    ResourceChange,
+    ResourceItem,
+    Revision,
+    WorkflowEvent,
+)
 from catalog.schemas.resource import ResourceSchema
 from catalog.serialize import resource_to_json
 from catalog.services.base import Service
@@ -73,7 +81,8 @@ class ResourceService(Service):
         if actor.is_anonymous:
             return and_(published, Resource.open_is_open.is_(True))
         own = Resource.department_id.in_(actor.department_ids) if actor.department_ids else false()
-        shared = and_(published, or_(Resource.share_type.is_(None), Resource.share_type != "not_shared"))
+        shared = and_(published, or_(Resource.share_type.is_(None), Resource.share_type != "not_shared",
+                                     Resource.open_is_open.is_(True)))
         return or_(own, shared)
 
     def get(self, resource_id: int, *, for_update: bool = False) -> Resource:
@@ -81,7 +90,13 @@ class ResourceService(Service):
 
         :raises NotFoundError: when it does not exist or is not visible to the actor.
         """
-        resource = self.session.get(Resource, resource_id, with_for_update=for_update)
+        if for_update:
+            # Lock the resource row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # eager outer join to the department. populate_existing: the row read under the lock must
+            # win over a copy already in the session, or the state and version checks use stale values.
+            resource = self.session.get(Resource, resource_id, with_for_update={"of": Resource}, populate_existing=True)
+        else:
+            resource = self.session.get(Resource, resource_id)
         if resource is None or not self._can_view(resource):
             raise NotFoundError(message("Resource {id} was not found.", id=resource_id))
         return resource
@@ -263,6 +278,7 @@ class ResourceService(Service):
         if department.id != resource.department_id:
             raise ValidationError({"department": [message("{label}: a published resource cannot move to another provider.",
                                                           label=self.container.profile.label("department"))]})
+        self._classification(resource, loaded, department)  # refuse now what approval would refuse
         payload = dict(data)
         change = self.pending_change(resource.id)
         if change is None:
@@ -304,8 +320,9 @@ class ResourceService(Service):
             change.comment = comment
         self._flush()
         action = "approve_change" if approve else "return_change"
-        self.session.add(WorkflowEvent(resource_id=resource.id, action=action, from_status="published",
-                                       to_status="published", comment=comment, actor_id=self.actor.user_id,
+        # The change may be decided after the resource was withdrawn: record the state it really is in.
+        self.session.add(WorkflowEvent(resource_id=resource.id, action=action, from_status=resource.status,
+                                       to_status=resource.status, comment=comment, actor_id=self.actor.user_id,
                                        actor_name=self.actor.name))
         if approve:
             self._record(resource, action, comment)
@@ -373,15 +390,16 @@ class ResourceService(Service):
         return department, unit
 
     def _apply(self, resource: Resource, data: Mapping[str, Any], department: Department, unit: str | None) -> None:
+        # Replacing the items loads the old ones first; an autoflush there would write half of the
+        # edit and bump the version twice for one save.
+        with self.session.no_autoflush:
+            self._apply_fields(resource, data, department, unit)
+
+    def _apply_fields(self, resource: Resource, data: Mapping[str, Any], department: Department,
+                      unit: str | None) -> None:
+        classification = self._classification(resource, data, department)  # may refuse: before any change
         resource.department_id, resource.department = department.id, department
-        if "classification_code" in data and data["classification_code"]:
-            classification = data["classification_code"]
-            if len(classification) == 3:
-                if not department.catalog_segment:
-                    raise ValidationError({"classification_code": [message(
-                        "{label}: the provider has no catalog segment (目); give the full code.",
-                        label=self.container.profile.label("classification_code"))]})
-                classification += department.catalog_segment
+        if classification:
             resource.classification_code = classification
         for key, column in _COLUMNS.items():
             if key in data:
@@ -423,6 +441,27 @@ class ResourceService(Service):
                 extras[element.name] = data[element.name]
         resource.extras = extras
 
+    def _classification(self, resource: Resource, data: Mapping[str, Any], department: Department) -> str | None:
+        """The full 分类码 the input asks for (类+项 gets the provider's 目), or ``None`` if not given.
+
+        :raises ValidationError: when the provider has no 目 for a 类+项 input, or when a resource that
+            already has its code would get another 分类码 (the code is never changed).
+        """
+        label = self.container.profile.label("classification_code")
+        classification = data.get("classification_code")
+        if not classification:
+            return None
+        if len(classification) == 3:
+            if not department.catalog_segment:
+                raise ValidationError({"classification_code": [message(
+                    "{label}: the provider has no catalog segment (目); give the full code.", label=label)]})
+            classification += department.catalog_segment
+        if resource.code and classification != resource.classification_code:
+            raise ValidationError({"classification_code": [message(
+                "{label}: the resource is registered under {code}; its classification can no longer change.",
+                label=label, code=resource.code)]})
+        return classification
+
     def _assign_code(self, resource: Resource) -> None:
         if resource.code:
             return
@@ -434,8 +473,15 @@ class ResourceService(Service):
                 "{label}: {value} is incomplete; 类+项+目 are needed before registration.",
                 label=self.container.profile.label("classification_code"), value=classification)]}) from None
         sequence = codes.next_sequence(self.session, classification)
+        try:
+            code = codes.format_code(classification, sequence, self.container.settings.code_sequence_width)
+        except codes.CodeError:
+            # Every 顺序码 of the configured width is taken: a 细目 (or a wider setting) is needed.
+            raise ValidationError({"classification_code": [message(
+                "{label}: every sequence number under {value} is taken; use a sub-category (细目).",
+                label=self.container.profile.label("classification_code"), value=classification)]}) from None
         resource.sequence = sequence
-        resource.code = codes.format_code(classification, sequence, self.container.settings.code_sequence_width)
+        resource.code = code
         resource.registered_at = utcnow()
 
     def _record(self, resource: Resource, action: str, comment: str | None) -> Revision:

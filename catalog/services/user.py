@@ -26,7 +26,8 @@ ROLE_LABELS = {
 }
 DEPARTMENT_ROLES = frozenset({"officer", "reviewer"})
 MIN_PASSWORD_LENGTH = 8
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+# Matched with fullmatch: "$" would accept a trailing newline ("alice\n" as a second "alice").
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}")
 _hasher = PasswordHasher()
 
 
@@ -142,7 +143,7 @@ class UserService(Service):
 
     def _check(self, *, username=None, password=None, role=None, department_id=None) -> dict:
         errors: dict = {}
-        if username is not None and not _USERNAME.match(username):
+        if username is not None and not (isinstance(username, str) and _USERNAME.fullmatch(username)):
             errors["username"] = [message("Username: 2–64 letters, digits or _ . @ -, starting with a letter or digit.")]
         if password is not None and len(password) < MIN_PASSWORD_LENGTH:
             errors["password"] = [message("Password: at least {min} characters.", min=MIN_PASSWORD_LENGTH)]

@@ -1,0 +1,43 @@
+"""Human-readable values: code-list codes and keys shown as their labels, booleans as 是/否."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.i18n import normalise_locale
+from catalog.profile import Element
+
+_YES_NO = {"zh_CN": ("是", "否"), "en": ("yes", "no")}
+
+
+def concept_for(element: Element, value: Any, vocab):
+    """The vocabulary concept a stored value stands for (by code, or by key for share/open types)."""
+    if element.vocabulary is None or value in (None, ""):
+        return None
+    scheme = vocab.get(element.vocabulary)
+    concept = scheme.get(str(value))
+    if concept is None and element.key_property:
+        found = scheme.by_property(element.key_property, value)
+        concept = found[0] if found else None
+    return concept
+
+
+def value_label(element: Element | None, value: Any, vocab, locale: str | None = None) -> Any:
+    """Render one stored value for people: labels for codes, 是/否 for booleans, lists joined with 、.
+
+    :param element: the profile element the value belongs to (``None`` renders the value as it is).
+    :returns: a string, or the value unchanged when there is nothing to translate.
+    """
+    locale = normalise_locale(locale)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _YES_NO[locale][0 if value else 1]
+    if element is not None and element.type == "code":
+        concept = concept_for(element, value, vocab)
+        return concept.label("zh" if locale == "zh_CN" else "en") if concept else value
+    if element is not None and element.type == "choice" and str(value) in element.choices:
+        return element.choices[str(value)].render(locale)
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return value
