@@ -39,6 +39,11 @@ class Context:
         user = UserService(self.container, session, Actor.system("cli")).get_by_username(username)
         return actor_for(session, user, client="cli")
 
+    def close(self) -> None:
+        """Close the database connections of the container, if one was built."""
+        if self._container is not None:
+            self._container.dispose()
+
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -71,6 +76,8 @@ def main(click_ctx: click.Context, database_url: str | None, lang: str | None) -
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from exc
     click_ctx.obj = Context(settings)
+    # Pooled connections would otherwise outlive the command (and keep a PostgreSQL database busy).
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 # -- database ------------------------------------------------------------------------------------
@@ -113,7 +120,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
     from catalog.schema_setup import current, upgrade
 
     upgrade(ctx.container.engine, revision)
-    click.echo(f"at revision {current(ctx.container.engine)}")
+    click.echo(f"at revision {current(ctx.container.engine) or '(empty)'}")
 
 
 @db.command("downgrade")
@@ -124,7 +131,7 @@ def db_downgrade(ctx: Context, revision: str) -> None:
     from catalog.schema_setup import current, downgrade
 
     downgrade(ctx.container.engine, revision)
-    click.echo(f"at revision {current(ctx.container.engine)}")
+    click.echo(f"at revision {current(ctx.container.engine) or '(empty)'}")
 
 
 @db.command("current")
@@ -343,21 +350,32 @@ def resource() -> None:
     """Information resources (信息资源): bulk import and export."""
 
 
-def _read_records(path: Path, profile):
-    """Records of a JSON Lines file or of a filled-in template (XLSX/CSV), with their row numbers."""
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+
+
+def _read_records(path: Path, profile, vocab):
+    """Records of a JSON Lines file or of a filled-in template (XLSX/CSV), with their line or row numbers."""
     from catalog.importing import read_jsonl
-    from catalog.tabular import read_rows
+    from catalog.tabular import TabularError, read_rows
     from catalog.template import finish_record, rows_to_records, template_columns
+    from catalog.template_workbook import DATA_SHEET
 
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
+    if suffix in JSONL_SUFFIXES:
         with path.open(encoding="utf-8-sig") as stream:
             yield from read_jsonl(stream)
         return
     if suffix not in (".xlsx", ".csv"):
         raise click.BadParameter("use a .jsonl, .xlsx or .csv file", param_hint="PATH")
-    for number, record in rows_to_records(read_rows(path), template_columns(profile)):
-        yield number, finish_record(record)
+    rows = None
+    if suffix == ".xlsx":
+        # Our template's data sheet wherever it is; other workbooks (the 1272 template) by their first sheet.
+        try:
+            rows = read_rows(path, sheet=DATA_SHEET)
+        except TabularError:
+            rows = None
+    for number, record in rows_to_records(rows or read_rows(path), template_columns(profile)):
+        yield number, finish_record(record, vocab)
 
 
 @resource.command("import")
@@ -371,26 +389,29 @@ def resource_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str |
     Every record is checked against the whole profile. Without --skip-invalid one bad record means nothing
     is written; the report lists every bad record with its row number and reasons.
     """
+    from catalog.i18n import message
     from catalog.importing import ImportRejectedError
     from catalog.services.resource import ResourceService
     from catalog.services.resource_import import import_resources
 
     container = ctx.container
+    # JSON Lines are counted in lines, spreadsheets in rows, as the user's editor shows them.
+    row_word = message("line") if path.suffix.lower() in JSONL_SUFFIXES else None
     try:
         with container.unit_of_work() as session:
             service = ResourceService(container, session, ctx.actor(session, as_user))
-            records = list(_read_records(path, container.profile))
+            records = list(_read_records(path, container.profile, container.vocab))
             with click.progressbar(length=len(records), label="importing", file=sys.stderr) as bar:
                 report = import_resources(service, records, skip_invalid=skip_invalid,
                                           progress=lambda n: bar.update(n - bar.pos))
     except ImportRejectedError as exc:
-        click.echo(exc.report.render(ctx.locale), err=True)
+        click.echo(exc.report.render(ctx.locale, row_word=row_word), err=True)
         click.echo(exc.message.render(ctx.locale), err=True)
         sys.exit(1)
     except MuluError as exc:
         click.echo(exc.render(ctx.locale), err=True)
         sys.exit(1)
-    click.echo(report.render(ctx.locale))
+    click.echo(report.render(ctx.locale, row_word=row_word))
 
 
 @resource.command("export")
@@ -499,22 +520,59 @@ def vocab_show(ctx: Context, name: str, fmt: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
 def vocab_import(ctx: Context, path: Path) -> None:
-    """Add or replace a vocabulary from a SKOS Turtle file (kept in the instance folder).
+    """Add or replace a vocabulary from a SKOS file (Turtle, or RDF/XML …; kept in the instance folder as Turtle).
 
     The scheme's URI names it (…/vocab/<name>/); a scheme with a shipped name replaces the shipped one.
+    A replacement must still serve the metadata profile: the keys stored resources use, and the codes the
+    profile fixes, stay.
     """
-    import shutil
+    from rdflib import Graph
+    from rdflib.util import guess_format
 
-    from vocab import VocabularyError, load_registry
+    from vocab import VocabularyError
 
+    current = ctx.container.vocab
     try:
-        scheme = load_registry().load_file(path)
+        scheme = current.copy().load_file(path)
     except VocabularyError as exc:
         raise click.ClickException(str(exc)) from exc
+    problems = _vocabulary_problems(scheme, current.get(scheme.name) if scheme.name in current else None,
+                                    ctx.container.profile)
+    if problems:
+        raise click.ClickException(f"{path}: the vocabulary {scheme.name} cannot replace the one in use:\n  "
+                                   + "\n  ".join(problems))
     target_dir = ctx.container.vocab_dir
     target_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target_dir / f"{scheme.name}.ttl")
+    # The container reads *.ttl files as Turtle: any other syntax is converted, Turtle is kept as written.
+    rdf_format = guess_format(path.name) or "turtle"
+    if rdf_format == "turtle":
+        (target_dir / f"{scheme.name}.ttl").write_bytes(path.read_bytes())
+    else:
+        Graph().parse(path, format=rdf_format).serialize(target_dir / f"{scheme.name}.ttl", format="turtle")
     click.echo(f"vocabulary {scheme.name} imported ({len(scheme)} concepts); it is used from now on")
+
+
+def _vocabulary_problems(scheme, previous, profile) -> list[str]:
+    """Why a new version of a vocabulary would break the profile's elements that use it (empty if fine)."""
+    problems = []
+    for path, element in profile.walk():
+        if element.vocabulary != scheme.name:
+            continue
+        if element.key_property:
+            missing = [c.code for c in scheme if element.key_property not in c.properties]
+            if missing:
+                problems.append(f"{path}: concepts {', '.join(missing)} have no {element.key_property} "
+                                "(stored values and rules use it)")
+            kept = {c.properties.get(element.key_property) for c in scheme}
+            dropped = sorted({str(c.properties[element.key_property]) for c in previous or ()
+                              if element.key_property in c.properties} - {str(k) for k in kept})
+            if dropped:
+                problems.append(f"{path}: the {element.key_property} values {', '.join(dropped)} are gone "
+                                "(stored resources use them)")
+        for code in [*(element.values or ()), *([str(element.default)] if element.default is not None else [])]:
+            if scheme.get(code) is None:
+                problems.append(f"{path}: the profile needs the code {code}, which the file lacks")
+    return list(dict.fromkeys(problems))
 
 
 if __name__ == "__main__":

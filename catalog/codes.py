@@ -106,8 +106,9 @@ def next_sequence(session: Session, classification_code: str) -> int:
 
     One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: the row lock it takes holds until the
     caller's transaction ends, so parallel registrations queue and can never receive the same number,
-    and the counter never goes down, so a number is never handed out twice (not even after withdrawal
-    or a rolled-back registration leaves a gap — gaps are allowed, reuse is not).
+    and the counter never goes down, so the number of a stored code is never handed out again (not even
+    after withdrawal). The counter moves with the caller's transaction: if that rolls back, no code
+    kept the number and it is handed out again.
 
     :param session: the caller's session (the caller commits).
     :param classification_code: the 分类码.

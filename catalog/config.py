@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -61,6 +62,7 @@ class Settings:
     vocab_paths: tuple[str, ...] = ()
     department_review: bool = False
     code_sequence_width: int = 6
+    timezone: str = "Asia/Shanghai"
     echo_sql: bool = False
 
     def __post_init__(self) -> None:
@@ -88,10 +90,15 @@ class Settings:
             vocab_paths=_list(env, "MULU_VOCAB_PATHS", ()),
             department_review=_bool(env, "MULU_DEPARTMENT_REVIEW", False),
             code_sequence_width=_int(env, "MULU_CODE_SEQUENCE_WIDTH", 6, 4, 12),
+            timezone=env.get("MULU_TIMEZONE", "Asia/Shanghai"),
             echo_sql=_bool(env, "MULU_ECHO_SQL", False),
         )
         if values["default_locale"] not in ("zh_CN", "en"):
             raise SettingsError(f"MULU_DEFAULT_LOCALE must be zh_CN or en, got {values['default_locale']!r}")
+        try:
+            ZoneInfo(values["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"MULU_TIMEZONE must be an IANA time zone such as Asia/Shanghai, got {values['timezone']!r}") from None
         values.update(overrides)
         return cls(**values)
 
@@ -111,5 +118,6 @@ DOCUMENTED = (
     ("MULU_VOCAB_PATHS", "(none)", "extra SKOS Turtle files loaded after the shipped vocabularies"),
     ("MULU_DEPARTMENT_REVIEW", "false", "require an internal department review before registration"),
     ("MULU_CODE_SEQUENCE_WIDTH", "6", "digits of the 顺序码 in resource codes"),
+    ("MULU_TIMEZONE", "Asia/Shanghai", "time zone of dates such as 发布日期 and 元数据更新日期"),
     ("MULU_ECHO_SQL", "false", "log every SQL statement"),
 )

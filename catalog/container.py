@@ -51,6 +51,13 @@ class Container:
 
         return load_profile(self.settings.profiles, self.settings.profile_paths, self.vocab)
 
+    @functools.cached_property
+    def timezone(self):
+        """The catalog's time zone (``MULU_TIMEZONE``): dates such as 发布日期 are local dates."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.settings.timezone)
+
     def unit_of_work(self):
         """A session in one transaction, committed at the end of the ``with`` block."""
         return unit_of_work(self.session_factory)

@@ -74,7 +74,11 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_on_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at BEGIN: a transaction that reads and then writes (a registration
+    # reads the resource, then takes a code) would otherwise fail with "database is locked" when another
+    # writer got in between, instead of waiting for busy_timeout. SQLite serves one writer at a time anyway;
+    # PostgreSQL is the database for many concurrent users.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -25,12 +25,18 @@ class RowError:
 
 @dataclass
 class ImportReport:
-    """What an import did: counts and the rows it could not take."""
+    """What an import did: counts and the rows it could not take.
+
+    ``unchanged`` rows matched a stored record that already said the same; ``changes`` counts the
+    updates of published resources, which became changes (变更) awaiting review.
+    """
 
     created: int = 0
     updated: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    unchanged: int = 0
+    changes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -42,6 +48,12 @@ class ImportReport:
         lines = [message("{created} created, {updated} updated, {skipped} skipped, {errors} with errors.",
                          created=self.created, updated=self.updated, skipped=self.skipped,
                          errors=len(self.errors)).render(locale)]
+        if self.unchanged:
+            lines.append(message("{count} unchanged.", count=self.unchanged).render(locale))
+        if self.changes:
+            lines.append(message("{count} of the updates are changes to published resources; they await review "
+                                 "and the published versions stay as they are until approved.",
+                                 count=self.changes).render(locale))
         for error in self.errors:
             lines.append(f"{row_word.render(locale)} {error.number}:")
             lines.extend(f"  {line}" for line in error.render(locale))
@@ -52,6 +64,8 @@ class ImportReport:
             "created": self.created,
             "updated": self.updated,
             "skipped": self.skipped,
+            "unchanged": self.unchanged,
+            "changes": self.changes,
             "errors": [{"row": e.number, "messages": e.render(locale)} for e in self.errors],
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from catalog.models import Resource
@@ -10,6 +11,14 @@ from catalog.profile import Profile
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _local_date(moment: datetime | None, timezone: tzinfo | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite returns naive datetimes; Mulu stores UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(timezone or UTC).date().isoformat()
 
 
 def item_to_json(item) -> dict[str, Any]:
@@ -34,11 +43,12 @@ def distribution_to_json(distribution) -> dict[str, Any]:
     }
 
 
-def resource_to_json(resource: Resource, profile: Profile) -> dict[str, Any]:
+def resource_to_json(resource: Resource, profile: Profile, timezone: tzinfo | None = None) -> dict[str, Any]:
     """Render a resource as the fixed Resource JSON (see README, "Resource JSON").
 
     :param resource: the resource, with its department, items and distributions loaded.
     :param profile: the profile whose extension elements are rendered from ``extras``.
+    :param timezone: the catalog's time zone, for the 元数据更新日期 (UTC when omitted).
     """
     department = resource.department
     data: dict[str, Any] = {
@@ -71,7 +81,7 @@ def resource_to_json(resource: Resource, profile: Profile) -> dict[str, Any]:
         "keywords": list(resource.keywords or []),
         "keyword_thesaurus": resource.keyword_thesaurus,
         "metadata_maintainer": resource.metadata_maintainer,
-        "metadata_updated": _iso(resource.updated_at.date()) if resource.updated_at else None,
+        "metadata_updated": _local_date(resource.updated_at, timezone),
         "items": [item_to_json(i) for i in resource.items],
         "distributions": [distribution_to_json(d) for d in resource.distributions],
     }

@@ -2,11 +2,12 @@
 
 One resource spans one row per information item: the first row carries the resource's fields and its
 first item, the following rows only further items — the layout of the 1272 template that departments
-already fill in. A row with a 信息资源名称 starts a new resource.
+already fill in. Sheets that repeat the resource's cells on every item row read the same way.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,16 +18,20 @@ from catalog.profile import Element, Profile
 
 SEQUENCE_HEADER = "序号"
 LIST_SEPARATOR = "、"
+DISTRIBUTION_PARTS = ("kind", "title", "url", "service_type", "media_type", "description")
 # Headings of the 1272 template that carry two of our fields, and other spellings seen in real sheets.
 ALIASES = {
     "共享条件/不予共享依据": "share.condition_or_basis",
     "部门类信息资源分类": "classification_code",
     "信息资源分类代码": "classification_code",
-    "共享方式分类": "share.method",
+    "共享方式分类": "share.method_class",
     "共享方式类型": "share.method",
     "信息资源提供方": "department.name",
     "提供方": "department.name",
 }
+# Fields the reader fills from two columns, resolved once the whole record is known (finish_record).
+_CONDITION_OR_BASIS = "_condition_or_basis"
+_NOT_SHARED = frozenset({"不予共享", "not_shared", "3"})
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,11 @@ class Column:
 
 
 def template_columns(profile: Profile) -> list[Column]:
-    """Every column of the template, in profile order: resource fields, then information-item fields."""
+    """Every column of the template, in profile order: resource fields, then information-item fields.
+
+    The last column, 元数据标识符, is filled by exports so that an exported sheet imported again
+    updates the same resources; people leave it empty for new resources.
+    """
     columns = [
         Column("department.name", "信息资源提供方", profile.label("department"), profile.get("department")),
         Column("department.uscc", "信息资源提供方代码", profile.label("provider_code"), profile.get("provider_code")),
@@ -67,7 +76,10 @@ def template_columns(profile: Profile) -> list[Column]:
         else:
             header = element.template_column or element.label.values["zh"]
             columns.append(Column(element.name, header, profile.label(element.name), element))
-    return columns + item_columns
+    identifier = profile.get("metadata_id")
+    tail = [Column("metadata_id", identifier.template_column or identifier.label.values["zh"],
+                   profile.label("metadata_id"), identifier)]
+    return columns + item_columns + tail
 
 
 def _cell(value: Any, element: Element | None, vocab) -> Any:
@@ -76,12 +88,19 @@ def _cell(value: Any, element: Element | None, vocab) -> Any:
     if isinstance(value, bool) or (element is not None and element.type == "code"):
         return value_label(element, value, vocab, "zh_CN")
     if element is not None and element.type == "distributions":
-        return "\n".join(
-            " | ".join(str(d.get(k) or "") for k in ("kind", "title", "url", "service_type")) for d in value
-        ) or None
+        return "\n".join(_distribution_line(d, element) for d in value) or None
     if isinstance(value, list):
         return LIST_SEPARATOR.join(str(v) for v in value) or None
     return value
+
+
+def _distribution_line(distribution: Mapping[str, Any], element: Element) -> str:
+    kind = element.child("kind")
+    parts = [str(value_label(kind, distribution.get("kind"), None, "zh_CN") or "")]
+    parts += [str(distribution.get(name) or "") for name in DISTRIBUTION_PARTS[1:]]
+    while parts and not parts[-1]:
+        parts.pop()  # trailing empty parts are noise in a cell people read
+    return " | ".join(parts)
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
@@ -117,22 +136,38 @@ def _distributions(text: str) -> list[dict[str, Any]]:
         if len(parts) == 1:
             rows.append({"kind": "link", "url": parts[0]})
             continue
-        parts += [None] * (4 - len(parts))
-        rows.append({"kind": parts[0] or "link", "title": parts[1], "url": parts[2], "service_type": parts[3]})
+        parts += [None] * (len(DISTRIBUTION_PARTS) - len(parts))
+        row = dict(zip(DISTRIBUTION_PARTS, parts, strict=False))
+        row["kind"] = row["kind"] or "link"
+        # A description that contains "|" keeps all its text.
+        if len(parts) > len(DISTRIBUTION_PARTS):
+            row["description"] = " | ".join(p or "" for p in parts[len(DISTRIBUTION_PARTS) - 1:])
+        rows.append({k: v for k, v in row.items() if v is not None})
     return rows
+
+
+def _fold(header: str) -> str:
+    """A heading as typed in any sheet: full-width characters, line breaks and spaces do not matter."""
+    return "".join(unicodedata.normalize("NFKC", header).split()).casefold()
 
 
 def _resolve_headers(headers: Iterable[str], columns: list[Column]) -> dict[str, str]:
     by_header: dict[str, str] = {}
     for column in columns:
         for header in column.headers:
-            by_header[header] = column.path
-    by_header.update(ALIASES)
-    return {h: by_header[h] for h in headers if h in by_header}
+            by_header[_fold(header)] = column.path
+    by_header.update({_fold(header): path for header, path in ALIASES.items()})
+    by_header[_fold(SEQUENCE_HEADER)] = SEQUENCE_HEADER
+    return {h: by_header[_fold(h)] for h in headers if _fold(h) in by_header}
 
 
 def rows_to_records(rows: Iterable, columns: list[Column]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Group template rows into resource input dicts.
+
+    A row continues the resource above it when all its resource cells (序号 included) are empty or
+    repeat that resource's first row; any other row starts a resource, so a row that lacks its
+    信息资源名称 is reported on its own instead of merging into its neighbour. Cells under unknown
+    headings do not decide that.
 
     :param rows: objects with ``number`` (the spreadsheet row number) and ``values`` (header → cell).
     :returns: ``(row number of the resource's first row, input dict)`` pairs; unknown headings are
@@ -141,48 +176,70 @@ def rows_to_records(rows: Iterable, columns: list[Column]) -> Iterator[tuple[int
     per_item = {c.path for c in columns if c.per_item}
     current: dict[str, Any] | None = None
     first_row = 0
+    first_cells: dict[str, Any] = {}
     mapping: dict[str, str] | None = None
     for row in rows:
-        values = {k: v for k, v in row.values.items() if k and k != SEQUENCE_HEADER}
+        values = {k: v for k, v in row.values.items() if k and v not in (None, "")}
         if mapping is None:
-            mapping = _resolve_headers(values.keys(), columns)
-        title_given = any(mapping.get(h) == "title" and v not in (None, "") for h, v in values.items())
-        if title_given or current is None:
+            mapping = _resolve_headers(row.values.keys(), columns)
+        known = {h: v for h, v in values.items() if h in mapping and mapping[h] not in per_item}
+        if current is None or any(first_cells.get(h) != v for h, v in known.items()):
             if current is not None:
                 yield first_row, current
-            current, first_row = {"items": []}, row.number
-        item: dict[str, Any] = {}
+            current, first_row, first_cells = {"items": []}, row.number, known
+            _fill(current, known, mapping)
         for header, value in values.items():
-            if value in (None, ""):
-                continue
-            path = mapping.get(header, header)
-            if path in per_item:
-                item[path.split(".", 1)[1]] = value
-            elif path == "distributions":
-                current["distributions"] = _distributions(value)
-            elif path == "share.condition_or_basis":
-                current.setdefault("share", {})["_condition_or_basis"] = value
-            elif "." in path:
-                group, key = path.split(".", 1)
-                target = current.setdefault(group, {})
-                if key == "method" and target.get("method"):
-                    continue  # 共享方式类型 is more precise than 共享方式分类 when both are given
-                target[key] = value
-            else:
-                current[path] = value
+            if header not in mapping:
+                current.setdefault(header, value)
+        item = {mapping[h].split(".", 1)[1]: v for h, v in values.items() if mapping.get(h) in per_item}
         if item:
             current["items"].append(item)
     if current is not None:
         yield first_row, current
 
 
-def finish_record(record: dict[str, Any]) -> dict[str, Any]:
-    """Resolve the template's combined cells once the whole record is known."""
+def _fill(record: dict[str, Any], cells: Mapping[str, Any], mapping: Mapping[str, str]) -> None:
+    for header, value in cells.items():
+        path = mapping[header]
+        if path == SEQUENCE_HEADER:
+            continue
+        if path == "distributions":
+            record["distributions"] = _distributions(value)
+        elif path == "share.condition_or_basis":
+            record.setdefault("share", {})[_CONDITION_OR_BASIS] = value
+        elif path == "share.method_class":
+            # 共享方式类型 is more precise than 共享方式分类: the class only fills an empty method.
+            record.setdefault("share", {}).setdefault("method", value)
+        elif "." in path:
+            group, key = path.split(".", 1)
+            record.setdefault(group, {})[key] = value
+        else:
+            record[path] = value
+
+
+def _is_not_shared(share_type: Any, vocab) -> bool:
+    text = str(share_type or "").strip()
+    if text in _NOT_SHARED:
+        return True
+    if vocab is None or not text:
+        return False
+    scheme = vocab.get("share_type")
+    concept = scheme.find(text) or next(iter(scheme.by_property("key", text)), None)
+    return concept is not None and concept.properties.get("key") == "not_shared"
+
+
+def finish_record(record: dict[str, Any], vocab=None) -> dict[str, Any]:
+    """Resolve the template's combined cells once the whole record is known.
+
+    :param record: a record of :func:`rows_to_records`.
+    :param vocab: the vocabulary registry, so that any spelling of 不予共享 sends the combined
+        共享条件/不予共享依据 cell to the basis; without it only the label, key and code are known.
+    :returns: the record, changed in place.
+    """
     share = record.get("share")
-    if isinstance(share, dict) and "_condition_or_basis" in share:
-        text = share.pop("_condition_or_basis")
-        key = "basis" if str(share.get("type", "")).strip() in ("不予共享", "not_shared", "3") else "condition"
-        share.setdefault(key, text)
+    if isinstance(share, dict) and _CONDITION_OR_BASIS in share:
+        text = share.pop(_CONDITION_OR_BASIS)
+        share.setdefault("basis" if _is_not_shared(share.get("type"), vocab) else "condition", text)
     if not record.get("items"):
         record.pop("items", None)
     department = record.pop("department", None)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -19,6 +20,7 @@ HELP_SHEET = "填写说明"
 LISTS_SHEET = "代码表"
 _REQUIRED_FILL = PatternFill("solid", fgColor="FDE2E1")
 _OBLIGATION = {"M": "必填", "R": "推荐", "O": "选填"}
+_SYSTEM = "系统生成"
 
 
 def write_workbook(target: str | Path | IO[bytes], profile: Profile, vocab,
@@ -45,13 +47,26 @@ def write_workbook(target: str | Path | IO[bytes], profile: Profile, vocab,
     count = 0
     for count, data in enumerate(resources, start=1):
         for index, row in enumerate(resource_to_rows(data, columns, vocab)):
-            sheet.append([count if index == 0 else None, *row])
+            sheet.append([count if index == 0 else None, *(_text(value) for value in row)])
+            _keep_text(sheet[sheet.max_row])
     for index, column in enumerate(columns, start=2):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(column.header) * 2 + 4))
     _add_pickers(book, sheet, columns, vocab, max(max_rows, sheet.max_row + 200))
     _add_help(book, columns, vocab)
     book.save(target)
     return count
+
+
+def _text(value: Any) -> Any:
+    # Control characters make openpyxl refuse the whole workbook; they carry nothing a reader needs.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _keep_text(cells) -> None:
+    # openpyxl stores a string that starts with "=" as a formula: an abstract must never run in Excel.
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 def _add_pickers(book, sheet, columns, vocab, last_row: int) -> None:
@@ -89,9 +104,16 @@ def _add_help(book, columns, vocab) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.append([SEQUENCE_HEADER, "", "选填", "资源序号；一条资源的多个信息项占多行，后续行只填信息项列。", ""])
+    sheet.append(["（系统生成的列）", "", _SYSTEM, "信息资源代码和元数据标识符由系统生成：导出时填写，导入时据此更新原资源；"
+                  "新资源留空。", ""])
     for column in columns:
         element = column.element
-        obligation = _OBLIGATION.get(element.obligation, "") if element is not None else ""
+        if element is None:
+            obligation = ""
+        elif element.system:
+            obligation = _SYSTEM
+        else:
+            obligation = _OBLIGATION.get(element.obligation, "")
         help_text = element.help.render("zh_CN") if element is not None and element.help else ""
         vocabulary = vocab.get(element.vocabulary).label("zh") if element is not None and element.vocabulary else ""
         sheet.append([column.header, column.path, obligation, help_text, vocabulary])

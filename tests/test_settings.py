@@ -50,6 +50,7 @@ SAMPLES = {
         "http://127.0.0.1:9200", "elasticsearch_url", "http://127.0.0.1:9200", None
     ),
     "MULU_REDIS_URL": Sample("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0", None),
+    "MULU_TIMEZONE": Sample("Asia/Urumqi", "timezone", "Asia/Urumqi", "Asia/Shanghai"),
     "MULU_ECHO_SQL": Sample("on", "echo_sql", True, False),
 }
 
@@ -60,6 +61,7 @@ BAD = [
     ("MULU_CODE_SEQUENCE_WIDTH", "3"),
     ("MULU_CODE_SEQUENCE_WIDTH", "13"),
     ("MULU_DEFAULT_LOCALE", "fr"),
+    ("MULU_TIMEZONE", "Mars/Olympus"),
 ]
 
 DOCUMENTED_NAMES = [name for name, _default, _meaning in DOCUMENTED]

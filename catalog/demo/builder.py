@@ -44,6 +44,17 @@ REASONS = {
     "withdraw": "数据源系统升级改造，暂停共享，待新系统上线后重新发布。",
 }
 BATCH = 500
+# The department of the demo's officer and reviewer: small catalogs take its resources first, and the
+# changes awaiting review are proposed on its published resources by its officer.
+HOME_DEPARTMENT = "hn-mzj"
+# Changes (变更) to published resources awaiting the manager's review: (sentence added to the abstract,
+# other edits, the officer's comment).
+CHANGES = (
+    ("数据源系统完成升级后按日增量同步。", {"update_cycle": "2"}, "数据源系统升级，更新周期调整为每日，并补充摘要。"),
+    ("自本年度起增加数据更新时间，便于使用部门增量获取。", {"item": {"name": "数据更新时间", "data_type": "T"}},
+     "增加信息项“数据更新时间”。"),
+    ("使用部门须签订数据使用承诺书，不得用于约定用途以外的事项。", {}, "补充摘要中的共享使用要求。"),
+)
 
 
 @dataclass
@@ -53,13 +64,15 @@ class DemoSummary:
     departments: int = 0
     resources: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    changes: int = 0
     password: str = ""
 
     def render(self, locale: str | None = None) -> str:
         lines = [
             message("Demo catalog: {departments} departments, {resources} resources.",
                     departments=self.departments, resources=self.resources).render(locale),
-            "  " + ", ".join(f"{status}: {count}" for status, count in sorted(self.by_status.items())),
+            "  " + ", ".join([*(f"{status}: {count}" for status, count in sorted(self.by_status.items())),
+                              f"changes awaiting review: {self.changes}"]),
             message("Accounts (password {password}):", password=self.password).render(locale),
         ]
         lines += [f"  {username:<9} {title}" for username, _role, _dept, title in DEMO_USERS]
@@ -111,8 +124,48 @@ def _entries(resource_count: int | None, departments: list[dict]) -> Iterator[di
     cataloged = {entry["department"] for entry in handwritten}
     providers = [d for d in departments if d["key"] in cataloged or d.get("parent_key") in cataloged]
     wanted = 300 if resource_count is None else resource_count
-    yield from handwritten[:wanted]
+    yield from handwritten if wanted >= len(handwritten) else _sample(handwritten, wanted)
     yield from generate_resources(max(0, wanted - len(handwritten)), providers)
+
+
+def _sample(handwritten: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
+    """A smaller hand-written catalog that still shows what the demo is for.
+
+    The home department's resources come first (the demo accounts work there), and about one in ten
+    entries is a base or theme resource that cites some of the chosen department resources, so that
+    关联资源代码 appear even in a small demo.
+    """
+    composite = [e for e in handwritten if e.get("related")]
+    plain = [e for e in handwritten if not e.get("related")]
+    plain.sort(key=lambda e: e["department"] != HOME_DEPARTMENT)  # stable: file order otherwise
+    room = min(len(composite), wanted // 10)
+    chosen = plain[:wanted - room]
+    titles = {e["title"] for e in chosen}
+    citing = sorted((e for e in composite if titles & set(e["related"])),
+                    key=lambda e: -len(titles & set(e["related"])))[:room]
+    chosen += citing
+    chosen += plain[len(chosen) - len(citing):][:wanted - len(chosen)]
+    return chosen
+
+
+def _plan_states(entries: list[dict[str, Any]], cited: set[str], rng: random.Random) -> list[str]:
+    """The workflow state of every entry: cited ones published, the rest by STATE_PLAN.
+
+    Every state of the plan occurs at least once when there are enough uncited entries, and the home
+    department keeps a published resource for the changes awaiting review.
+    """
+    states = ["published" if entry["title"] in cited else _plan_state(rng) for entry in entries]
+    free = [i for i, entry in enumerate(entries) if entry["title"] not in cited]
+    home = [i for i in free if entries[i]["department"] == HOME_DEPARTMENT]
+    if home and not any(states[i] == "published" for i, e in enumerate(entries) if e["department"] == HOME_DEPARTMENT):
+        states[home[0]] = "published"
+    # Missing states are taken from the last published entries, sparing the home department's.
+    spare = sorted((i for i in free if states[i] == "published"),
+                   key=lambda i: (entries[i]["department"] == HOME_DEPARTMENT, -i))
+    for state, _share in STATE_PLAN:
+        if state not in states and spare:
+            states[spare.pop(0)] = state
+    return states
 
 
 def _plan_state(rng: random.Random) -> str:
@@ -163,6 +216,7 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
     cited = {title for entry in entries for title in entry.get("related") or ()}
     # Department resources first, so base and theme resources can cite their codes.
     entries.sort(key=lambda e: 0 if not e.get("related") else 1)
+    states = _plan_states(entries, cited, rng)
     code_by_title: dict[str, str] = {}
     total = max(1, len(entries))
     done = 0
@@ -171,14 +225,12 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
             actors = {name: actor_for(session, users_by_name(session, name), client="demo")
                       for name in ("manager", "officer")}
             service = ResourceService(container, session, system)
-            for entry in entries[done:done + BATCH]:
+            for entry, state in zip(entries[done:done + BATCH], states[done:done + BATCH], strict=True):
                 data = resource_input(entry, container.vocab)
                 related = [code_by_title[t] for t in entry.get("related") or () if t in code_by_title]
                 if related:
                     data["related_codes"] = related
                 resource = service.create(data, draft=False)
-                # Resources that base and theme resources are built from are published, so the links hold.
-                state = "published" if entry["title"] in cited else _plan_state(rng)
                 for action in PATHS[state]:
                     acting = _actor_for_action(action, resource.department.key, actors, system)
                     ResourceService(container, session, acting).transition(
@@ -189,7 +241,32 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
             done = min(len(entries), done + BATCH)
         report(0.05 + 0.95 * done / total)
     summary.resources = len(entries)
+    with container.unit_of_work() as session:
+        summary.changes = _propose_changes(container, session)
     return summary
+
+
+def _propose_changes(container: Container, session) -> int:
+    """Let the home department's officer propose changes to some of its published resources (变更)."""
+    from sqlalchemy import select
+
+    from catalog.models import Department, Resource
+
+    officer = actor_for(session, users_by_name(session, "officer"), client="demo")
+    service = ResourceService(container, session, officer)
+    published = session.scalars(
+        select(Resource.id).join(Department, Resource.department_id == Department.id)
+        .where(Department.key == HOME_DEPARTMENT, Resource.status == "published").order_by(Resource.id)
+    ).all()
+    for resource_id, (sentence, edits, comment) in zip(published, CHANGES, strict=False):
+        data = service.to_json(service.get(resource_id))
+        data["abstract"] = f"{data['abstract']}{sentence}"
+        if "update_cycle" in edits and data["update_cycle"] != edits["update_cycle"]:
+            data["update_cycle"] = edits["update_cycle"]
+        if "item" in edits and data["items"]:
+            data["items"] = [*data["items"], edits["item"]]
+        service.update(resource_id, data, comment=comment)
+    return min(len(published), len(CHANGES))
 
 
 def users_by_name(session, username: str):

@@ -41,7 +41,8 @@ class Resource(Base):
     share_basis: Mapped[str | None] = mapped_column(Text)
     share_method: Mapped[str | None] = mapped_column(String(20))
 
-    open_is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None until the cataloguer answers 是否向社会开放: an unanswered question must not read as "no".
+    open_is_open: Mapped[bool | None] = mapped_column(Boolean)
     open_type: Mapped[str | None] = mapped_column(String(20))
     open_condition: Mapped[str | None] = mapped_column(Text)
 

@@ -219,7 +219,8 @@ class _DepartmentRef(fields.Field):
                 return {"id": self._id(text)}
             return {"uscc": text.upper()} if len(text) == 18 else {"key": text}
         if isinstance(value, Mapping):
-            for key in ("id", "uscc", "key", "name"):
+            # The USCC first: an export read into another installation keeps its provider, not a local id.
+            for key in ("uscc", "key", "id", "name"):
                 inner = value.get(key)
                 if inner in (None, ""):
                     continue

@@ -174,6 +174,21 @@ def _sibling_order(department: Department) -> tuple:
     return (department.catalog_segment is None, department.catalog_segment or "", department.id)
 
 
+def subtree_ids(session, department_id: int | None) -> frozenset[int]:
+    """The ids of a department and all its descendants, in one recursive query (empty for ``None``).
+
+    :param session: any session.
+    :param department_id: the department's id.
+    :returns: its id and the ids of every unit below it, at any depth; empty if there is no such department.
+    """
+    if department_id is None:
+        return frozenset()
+    subtree = select(Department.id).where(Department.id == department_id).cte("subtree", recursive=True)
+    # UNION, not UNION ALL: a cycle, were one ever stored, would end instead of looping.
+    subtree = subtree.union(select(Department.id).where(Department.parent_id == subtree.c.id))
+    return frozenset(session.scalars(select(subtree.c.id)))
+
+
 class DepartmentService(Service):
     """Departments as a tree: every write checks permission, validates, flushes and audits."""
 
@@ -350,10 +365,7 @@ class DepartmentService(Service):
         :returns: its id and the ids of every unit below it, at any depth.
         :raises NotFoundError: if there is no such department.
         """
-        subtree = select(Department.id).where(Department.id == department_id).cte("subtree", recursive=True)
-        # UNION, not UNION ALL: a cycle, were one ever stored, would end instead of looping.
-        subtree = subtree.union(select(Department.id).where(Department.parent_id == subtree.c.id))
-        ids = frozenset(self.session.scalars(select(subtree.c.id)))
+        ids = subtree_ids(self.session, department_id)
         if not ids:
             raise NotFoundError(message("There is no department with the id {id}.", id=department_id))
         return ids

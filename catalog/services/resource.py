@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
@@ -26,7 +26,7 @@ from catalog.models import (
     Revision,
     WorkflowEvent,
 )
-from catalog.schemas.resource import ResourceSchema
+from catalog.schemas.resource import READ_ONLY_KEYS, ResourceSchema
 from catalog.serialize import resource_to_json
 from catalog.services.base import Service
 
@@ -137,7 +137,7 @@ class ResourceService(Service):
 
     def to_json(self, resource: Resource) -> dict[str, Any]:
         """The Resource JSON (export, API)."""
-        return resource_to_json(resource, self.container.profile)
+        return resource_to_json(resource, self.container.profile, self.container.timezone)
 
     def _can_view(self, resource: Resource) -> bool:
         return perm.can_view_resource(
@@ -254,7 +254,7 @@ class ResourceService(Service):
             self._assign_code(resource)
         if action in ("publish", "republish"):
             resource.published_at = utcnow()
-            resource.published_on = resource.published_on or date.today()
+            resource.published_on = resource.published_on or datetime.now(self.container.timezone).date()
         resource.status = target
         resource.updated_at = utcnow()
         self._flush()
@@ -279,7 +279,9 @@ class ResourceService(Service):
             raise ValidationError({"department": [message("{label}: a published resource cannot move to another provider.",
                                                           label=self.container.profile.label("department"))]})
         self._classification(resource, loaded, department)  # refuse now what approval would refuse
-        payload = dict(data)
+        # The read-only keys are ignored anyway and may hold values JSON cannot store (a spreadsheet's
+        # 发布日期 is a datetime); everything else passed the schema and is plain JSON.
+        payload = {key: value for key, value in data.items() if key not in READ_ONLY_KEYS}
         change = self.pending_change(resource.id)
         if change is None:
             change = ResourceChange(resource_id=resource.id, status="pending", data=payload, base_version=resource.version,
@@ -416,10 +418,10 @@ class ResourceService(Service):
                 setattr(resource, column, (data[group] or {}).get(key))
         if "open" in data:
             opening = data["open"] or {}
-            resource.open_is_open = bool(opening.get("is_open"))
+            resource.open_is_open = opening.get("is_open")
             if resource.open_is_open and not resource.open_type:
                 resource.open_type = "unconditional"
-            if not resource.open_is_open:
+            if resource.open_is_open is False:
                 resource.open_type = "not_open" if opening.get("type") in (None, "not_open") else opening.get("type")
         if "items" in data:
             resource.items = [

@@ -16,6 +16,7 @@ from catalog.i18n import Text, message
 from catalog.models import Department, User
 from catalog.models.user import ROLES
 from catalog.services.base import Service
+from catalog.services.department import subtree_ids
 
 ROLE_LABELS = {
     "officer": Text({"zh": "编目员", "en": "Department officer"}),
@@ -42,19 +43,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def subtree_ids(session, department_id: int | None) -> frozenset[int]:
-    """A department and all its descendants (internal units), with one query per tree level."""
-    if department_id is None:
-        return frozenset()
-    found = {department_id}
-    frontier = [department_id]
-    while frontier:
-        frontier = list(session.scalars(select(Department.id).where(Department.parent_id.in_(frontier))))
-        frontier = [d for d in frontier if d not in found]
-        found.update(frontier)
-    return frozenset(found)
 
 
 class UserService(Service):

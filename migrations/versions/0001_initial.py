@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.Column("share_condition", sa.Text(), nullable=True),
         sa.Column("share_basis", sa.Text(), nullable=True),
         sa.Column("share_method", sa.String(length=20), nullable=True),
-        sa.Column("open_is_open", sa.Boolean(), nullable=False),
+        sa.Column("open_is_open", sa.Boolean(), nullable=True),
         sa.Column("open_type", sa.String(length=20), nullable=True),
         sa.Column("open_condition", sa.Text(), nullable=True),
         sa.Column("update_cycle", sa.String(length=20), nullable=True),
