@@ -357,7 +357,7 @@ def _read_records(path: Path, profile, vocab):
     """Records of a JSON Lines file or of a filled-in template (XLSX/CSV), with their line or row numbers."""
     from catalog.importing import read_jsonl
     from catalog.tabular import TabularError, read_rows
-    from catalog.template import finish_record, rows_to_records, template_columns
+    from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
     from catalog.template_workbook import DATA_SHEET
 
     suffix = path.suffix.lower()
@@ -367,14 +367,16 @@ def _read_records(path: Path, profile, vocab):
         return
     if suffix not in (".xlsx", ".csv"):
         raise click.BadParameter("use a .jsonl, .xlsx or .csv file", param_hint="PATH")
+    columns = template_columns(profile)
+    is_header = header_matcher(columns)
     rows = None
     if suffix == ".xlsx":
         # Our template's data sheet wherever it is; other workbooks (the 1272 template) by their first sheet.
         try:
-            rows = read_rows(path, sheet=DATA_SHEET)
+            rows = read_rows(path, sheet=DATA_SHEET, is_header=is_header)
         except TabularError:
             rows = None
-    for number, record in rows_to_records(rows or read_rows(path), template_columns(profile)):
+    for number, record in rows_to_records(rows or read_rows(path, is_header=is_header), columns):
         yield number, finish_record(record, vocab)
 
 
@@ -387,7 +389,11 @@ def resource_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str |
     """Import resources from JSON Lines (.jsonl) or the fill-in template (.xlsx, .csv).
 
     Every record is checked against the whole profile. Without --skip-invalid one bad record means nothing
-    is written; the report lists every bad record with its row number and reasons.
+    is written; the report lists every bad record with its line (JSON Lines) or row number and reasons.
+
+    A record whose metadata_id (or code) is in the catalog updates that resource: a draft or returned one
+    in place, a published one as a change awaiting review; a record equal to the stored one is left alone.
+    New records become drafts.
     """
     from catalog.i18n import message
     from catalog.importing import ImportRejectedError

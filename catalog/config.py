@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +50,29 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(part.strip() for part in raw.replace(";", ",").split(",") if part.strip())
 
 
+def _ratio(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number such as 0.8, got {raw!r}") from None
+    if not 0 < value <= 1:
+        raise SettingsError(f"{name} must be above 0 and at most 1, got {raw!r}")
+    return value
+
+
+def _date(env: Mapping[str, str], name: str, default: date) -> date:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be an ISO date such as 2010-12-31, got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Mulu can be configured with; build it with :meth:`from_env` or directly in tests."""
@@ -64,6 +88,10 @@ class Settings:
     code_sequence_width: int = 6
     timezone: str = "Asia/Shanghai"
     echo_sql: bool = False
+    # The plan's target: 80% of the departments' resources cataloged, registered and published by the
+    # end of the 11th five-year period (淮府〔2007〕20号).
+    coverage_target: float = 0.8
+    coverage_target_date: date = date(2010, 12, 31)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -92,6 +120,8 @@ class Settings:
             code_sequence_width=_int(env, "MULU_CODE_SEQUENCE_WIDTH", 6, 4, 12),
             timezone=env.get("MULU_TIMEZONE", "Asia/Shanghai"),
             echo_sql=_bool(env, "MULU_ECHO_SQL", False),
+            coverage_target=_ratio(env, "MULU_COVERAGE_TARGET", 0.8),
+            coverage_target_date=_date(env, "MULU_COVERAGE_TARGET_DATE", date(2010, 12, 31)),
         )
         if values["default_locale"] not in ("zh_CN", "en"):
             raise SettingsError(f"MULU_DEFAULT_LOCALE must be zh_CN or en, got {values['default_locale']!r}")
@@ -120,4 +150,6 @@ DOCUMENTED = (
     ("MULU_CODE_SEQUENCE_WIDTH", "6", "digits of the 顺序码 in resource codes"),
     ("MULU_TIMEZONE", "Asia/Shanghai", "time zone of dates such as 发布日期 and 元数据更新日期"),
     ("MULU_ECHO_SQL", "false", "log every SQL statement"),
+    ("MULU_COVERAGE_TARGET", "0.8", "share of expected inventory items to publish (0 < x ≤ 1), per department"),
+    ("MULU_COVERAGE_TARGET_DATE", "2010-12-31", "date the coverage target is due (ISO date; the plan's period end)"),
 )

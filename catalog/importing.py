@@ -91,6 +91,7 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            # Without its line break, so that a broken line is described as itself ("unterminated string").
+            yield number, json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             yield number, exc

@@ -170,6 +170,10 @@ def _text(value: Any, where: str) -> Text:
         return Text({"zh": value, "en": value})
     if not isinstance(value, Mapping) or "zh" not in value:
         raise ProfileError(f"{where}: a label needs at least a zh text")
+    stray = set(map(str, value)) - {"zh", "en"}
+    if stray:
+        # A comma inside an unquoted YAML flow mapping splits a text into bogus keys: say so.
+        raise ProfileError(f"{where}: a text has only zh and en, not {sorted(stray)} (quote texts that contain a comma)")
     return Text({str(k): str(v) for k, v in value.items()})
 
 

@@ -7,7 +7,7 @@ import io
 import os
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -56,16 +56,21 @@ class Row:
         return default if value is None else value
 
 
-def read_rows(source: Source, *, format: str | None = None, sheet: str | int | None = None) -> Iterator[Row]:
+def read_rows(source: Source, *, format: str | None = None, sheet: str | int | None = None,
+              is_header: Callable[[str], bool] | None = None) -> Iterator[Row]:
     """Read a CSV or XLSX file as rows keyed by its header row.
 
-    The first non-blank row is the header; blank rows are skipped but still counted, so row
+    The first non-blank row is the header, unless ``is_header`` tells which headings are expected:
+    then the header is the row among the first ten with most known headings (real sheets put a
+    title above the table), merged with the row beside it when the heading spans two rows (共享属性
+    over 共享类型 / 共享条件 / 共享方式). Blank rows are skipped but still counted, so row
     numbers match what the user sees. Cells are text: numbers lose a trailing ``.0``, dates
     become ISO dates, booleans ``true``/``false``.
 
     :param source: a path, or a binary (or text, for CSV) stream, e.g. an uploaded file.
     :param format: ``csv`` or ``xlsx``; guessed from the file name, else from the content.
     :param sheet: the XLSX sheet, by name or 0-based index; the first sheet when omitted.
+    :param is_header: tells whether a cell is a known heading (finds the header row).
     :returns: an iterator of :class:`Row`.
     :raises TabularError: if the file is missing, not decodable, not a workbook, has no such
         sheet, or repeats a header.
@@ -86,8 +91,49 @@ def read_rows(source: Source, *, format: str | None = None, sheet: str | int | N
         stream = source
     # Open and decode before returning, so an unreadable file fails at the call, not mid-import.
     if _resolve_format(name, format, stream) == "csv":
-        return _numbered(name, _csv_records(name, stream))
-    return _numbered(name, _xlsx_records(name, stream, sheet))
+        records = _csv_records(name, stream)
+    else:
+        records = _xlsx_records(name, stream, sheet)
+    if is_header is not None:
+        records = _find_header(records, is_header)
+    return _numbered(name, records)
+
+
+HEADER_SEARCH_ROWS = 10
+
+
+def _find_header(records: Iterator[list[str | None]], is_header: Callable[[str], bool]) -> Iterator[list[str | None]]:
+    """Yield the records with the real header row first: rows above it become blank (still counted)."""
+    head: list[list[str | None]] = []
+    for cells in records:
+        head.append(cells)
+        if len(head) == HEADER_SEARCH_ROWS:
+            break
+    scores = [sum(1 for c in cells if c is not None and is_header(c)) for cells in head]
+    if not head or max(scores) == 0:
+        yield from head
+        yield from records
+        return
+    best = scores.index(max(scores))
+    header = list(head[best])
+    below = head[best + 1] if best + 1 < len(head) else None
+    spans = best + 1
+    if below is not None and scores[best + 1] > 0:
+        # A two-row heading: a known sub-heading wins over the group heading above it.
+        width = max(len(header), len(below))
+        header += [None] * (width - len(header))
+        for index, cell in enumerate(below):
+            if cell is not None and (is_header(cell) or header[index] is None):
+                header[index] = cell
+        spans = best + 2
+    blank: list[str | None] = []
+    for _ in range(best):
+        yield blank
+    yield header
+    if spans == best + 2:
+        yield blank
+    yield from head[spans:]
+    yield from records
 
 
 def write_rows(

@@ -8,7 +8,7 @@ already fill in. Sheets that repeat the resource's cells on every item row read 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,9 @@ class Column:
 
     @property
     def headers(self) -> set[str]:
-        return {self.header, self.path, self.label.render("en"), f"{self.header} ({self.path})"}
+        """Every heading that names this column: the template's, the field path, the labels."""
+        own = set(self.element.label.values.values()) if self.element is not None else set()
+        return {self.header, self.path, self.label.render("en"), f"{self.header} ({self.path})", *own}
 
 
 def template_columns(profile: Profile) -> list[Column]:
@@ -159,6 +161,13 @@ def _resolve_headers(headers: Iterable[str], columns: list[Column]) -> dict[str,
     by_header.update({_fold(header): path for header, path in ALIASES.items()})
     by_header[_fold(SEQUENCE_HEADER)] = SEQUENCE_HEADER
     return {h: by_header[_fold(h)] for h in headers if _fold(h) in by_header}
+
+
+def header_matcher(columns: list[Column]) -> Callable[[str], bool]:
+    """A test for template headings, for :func:`catalog.tabular.read_rows` to find the header row."""
+    known = set(_resolve_headers([h for c in columns for h in c.headers] + list(ALIASES) + [SEQUENCE_HEADER], columns))
+    folded = {_fold(h) for h in known}
+    return lambda cell: _fold(str(cell)) in folded
 
 
 def rows_to_records(rows: Iterable, columns: list[Column]) -> Iterator[tuple[int, dict[str, Any]]]:

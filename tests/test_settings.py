@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +53,8 @@ SAMPLES = {
     "MULU_REDIS_URL": Sample("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0", None),
     "MULU_TIMEZONE": Sample("Asia/Urumqi", "timezone", "Asia/Urumqi", "Asia/Shanghai"),
     "MULU_ECHO_SQL": Sample("on", "echo_sql", True, False),
+    "MULU_COVERAGE_TARGET": Sample("0.75", "coverage_target", 0.75, 0.8),
+    "MULU_COVERAGE_TARGET_DATE": Sample("2025-12-31", "coverage_target_date", date(2025, 12, 31), date(2010, 12, 31)),
 }
 
 BAD = [

@@ -140,6 +140,28 @@ def test_msgids_are_plain_literals():
     assert not bad, "msgids must be plain string literals:\n" + "\n".join(bad)
 
 
+# Functions taking a ``msgid`` whose callers mark their strings with N_() instead of being keywords.
+MSGID_TAKERS_FED_BY_N_ = {("catalog/schemas/department.py", "__init__")}
+
+
+def test_helpers_taking_a_msgid_are_extraction_keywords():
+    """A new ``def helper(msgid, …)`` hides its callers' strings from extraction unless it is a keyword."""
+    unknown = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            names = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+            where = str(path.relative_to(ROOT))
+            if "msgid" in names and node.name not in KEYWORDS and (where, node.name) not in MSGID_TAKERS_FED_BY_N_:
+                unknown.append(f"{where}:{node.lineno}: {node.name}()")
+    assert not unknown, (
+        "add these to KEYWORDS (and to the pybabel -k options), or mark their callers' strings with N_():\n"
+        + "\n".join(unknown)
+    )
+
+
 # -- end to end ------------------------------------------------------------------------------------
 
 TITLE = Text({"zh": "信息资源名称", "en": "Title"})

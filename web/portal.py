@@ -6,13 +6,16 @@ from flask import Blueprint, abort, render_template, request
 
 from catalog.display import value_label
 from catalog.errors import NotFoundError
-from catalog.i18n import gettext
 from catalog.services.resource import ResourceService
 from catalog.workflow import STATES
 from web import deps
+from web.i18n import gettext
 
 portal = Blueprint("portal", __name__)
 PAGE_SIZE = 50
+# Separators between the parts of a grouped element (共享属性: 共享类型, 共享条件 …), per language.
+_PAIR = {"zh_CN": "：", "en": ": "}
+_JOIN = {"zh_CN": "；", "en": "; "}
 
 
 @portal.teardown_app_request
@@ -25,7 +28,18 @@ def _helpers():
     def _(msgid: str) -> str:
         return gettext(msgid, deps.locale())
 
-    return {"_": _, "locale": deps.locale(), "state_label": lambda s: STATES[s].render(deps.locale())}
+    return {
+        "_": _,
+        "locale": deps.locale(),
+        # The language chosen with ?lang= travels with the portal's own links (as zh or en, nothing else).
+        "lang": ("en" if deps.locale() == "en" else "zh") if request.args.get("lang") else None,
+        "state_label": lambda s: STATES[s].render(deps.locale()),
+    }
+
+
+@portal.app_errorhandler(404)
+def _not_found(_error):
+    return render_template("404.html"), 404
 
 
 @portal.get("/")
@@ -44,7 +58,7 @@ def resource(resource_id: int):
         item = service.get(resource_id)
     except NotFoundError:
         abort(404)
-    container = deps.container()
+    container, locale = deps.container(), deps.locale()
     data = service.to_json(item)
     rows = []
     for element in container.profile:
@@ -54,15 +68,16 @@ def resource(resource_id: int):
         if element.type == "department":
             value = data["department"]["name"]
         elif element.type == "object":
-            parts = [value_label(child, (value or {}).get(child.name), container.vocab, deps.locale())
+            # Each part with its own label: "有条件共享 · 仅限…" would not say which text is the condition.
+            parts = [(child.label.render(locale), value_label(child, (value or {}).get(child.name), container.vocab, locale))
                      for child in element.children]
-            value = " · ".join(str(p) for p in parts if p not in ("", None))
+            value = _JOIN[locale].join(f"{label}{_PAIR[locale]}{text}" for label, text in parts if text not in ("", None))
         else:
-            value = value_label(element, value, container.vocab, deps.locale())
-        rows.append((element.label.render(deps.locale()), value))
+            value = value_label(element, value, container.vocab, locale)
+        rows.append((element.label.render(locale), value))
     items_element = container.profile.get("items")
     items = [
-        [value_label(child, item.get(child.name), container.vocab, deps.locale()) for child in items_element.children[:4]]
+        [value_label(child, item.get(child.name), container.vocab, locale) for child in items_element.children[:4]]
         for item in data["items"]
     ]
     return render_template("resource.html", resource=item, rows=rows, items=items, items_element=items_element)

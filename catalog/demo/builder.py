@@ -156,9 +156,10 @@ def _plan_states(entries: list[dict[str, Any]], cited: set[str], rng: random.Ran
     """
     states = ["published" if entry["title"] in cited else _plan_state(rng) for entry in entries]
     free = [i for i, entry in enumerate(entries) if entry["title"] not in cited]
-    home = [i for i in free if entries[i]["department"] == HOME_DEPARTMENT]
-    if home and not any(states[i] == "published" for i, e in enumerate(entries) if e["department"] == HOME_DEPARTMENT):
-        states[home[0]] = "published"
+    home = [i for i, entry in enumerate(entries) if entry["department"] == HOME_DEPARTMENT]
+    home_free = [i for i in home if i in free]
+    if home_free and not any(states[i] == "published" for i in home):
+        states[home_free[0]] = "published"
     # Missing states are taken from the last published entries, sparing the home department's.
     spare = sorted((i for i in free if states[i] == "published"),
                    key=lambda i: (entries[i]["department"] == HOME_DEPARTMENT, -i))
@@ -182,7 +183,8 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
     """Replace the database with the demo city: departments, demo accounts and a realistic catalog.
 
     Base and theme resources are registered after the department resources they cite, so their
-    关联资源代码 point at real codes.
+    关联资源代码 point at real codes. Every workflow state occurs (given a dozen resources or so), and
+    the 民政局 officer has proposed changes (变更) to a few published resources for the manager to review.
 
     :param resource_count: number of resources; the hand-written catalog plus synthetic ones by default (300).
     :param password: the password of every demo account.
@@ -263,8 +265,9 @@ def _propose_changes(container: Container, session) -> int:
         data["abstract"] = f"{data['abstract']}{sentence}"
         if "update_cycle" in edits and data["update_cycle"] != edits["update_cycle"]:
             data["update_cycle"] = edits["update_cycle"]
-        if "item" in edits and data["items"]:
-            data["items"] = [*data["items"], edits["item"]]
+        item = edits.get("item")
+        if item and data["items"] and item["name"] not in {i["name"] for i in data["items"]}:
+            data["items"] = [*data["items"], item]
         service.update(resource_id, data, comment=comment)
     return min(len(published), len(CHANGES))
 

@@ -27,12 +27,13 @@ _CJK_CHARS = (
     "\u3040-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
     "\uf900-\ufaff\U00020000-\U0003134f"
 )
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _RUNS = re.compile(rf"(?P<cjk>[{_CJK_CHARS}]+)|(?P<alpha>[^\W\d_{_CJK_CHARS}]+)|(?P<digit>\d+)")
 _VOWELS = frozenset("aeiouv")
 
 MAX_QUERY_CHARS = 200  # longer input is cut: no catalog title needs more, and it bounds the query size
 MAX_QUERY_GROUPS = 24
+MAX_WORD = 64  # longer Latin or digit runs are cut (PostgreSQL refuses lexemes over 2 KB)
 MAX_SORT_KEY = 200  # a B-tree key must stay well under PostgreSQL's ~2,700-byte limit
 
 SYLLABLE_BIGRAM, INITIAL_BIGRAM, WHOLE_PINYIN, WHOLE_INITIALS = "1", "2", "3", "4"
@@ -85,7 +86,7 @@ def tokens(text: str | None, *, unigrams: bool = False) -> list[str]:
         if run.kind == "cjk":
             out.extend(cjk_tokens(run.text, unigrams))
         else:
-            out.append(run.text)
+            out.append(run.text[:MAX_WORD])
     return out
 
 
@@ -130,7 +131,7 @@ def pinyin_tokens(text: str | None) -> list[str]:
     """
     whole: list[str] = []
     out: list[str] = []
-    for match in _HAN.finditer(normalise(text)):
+    for match in HAN.finditer(normalise(text)):
         spelled = [s for s in syllables(match.group()) if s != "?"]
         whole.extend(spelled)
         for left, right in zip(spelled, spelled[1:], strict=False):
@@ -144,15 +145,16 @@ def pinyin_tokens(text: str | None) -> list[str]:
 
 @functools.cache
 def pinyin_syllables() -> frozenset[str]:
-    """Every toneless syllable pypinyin knows (about 410), ``ü`` written ``v`` as pypinyin does."""
+    """Every toneless syllable pypinyin knows (about 410) that has a vowel, ``ü`` written ``v`` as pypinyin does."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     found = set()
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
-            plain = unicodedata.normalize("NFKD", reading.replace("ü", "v"))
+            plain = unicodedata.normalize("NFKD", reading).replace("u\u0308", "v")  # ǚ, ǜ … are one code point
             plain = "".join(ch for ch in plain if ch.isascii() and ch.isalpha())
-            if plain:
+            # Interjections without a vowel (嗯 n, ng, m, hm) would split "renkou" as "re n kou".
+            if plain and _VOWELS & set(plain):
                 found.add(plain)
     return frozenset(found)
 
@@ -191,7 +193,7 @@ def sort_key(title: str | None) -> str:
     for run in runs(normalise(title)):
         if run.kind == "cjk":
             for han_or_other in _split_han(run.text):
-                if _HAN.fullmatch(han_or_other):
+                if HAN.fullmatch(han_or_other):
                     parts.extend(toned_pinyin(han_or_other))
                 else:
                     parts.append(han_or_other)
@@ -202,7 +204,7 @@ def sort_key(title: str | None) -> str:
 
 def _split_han(text: str) -> list[str]:
     pieces, last = [], 0
-    for match in _HAN.finditer(text):
+    for match in HAN.finditer(text):
         if match.start() > last:
             pieces.append(text[last : match.start()])
         pieces.append(match.group())
@@ -219,11 +221,16 @@ Alternative = tuple[str, ...]  # tokens that must all match
 
 @dataclass(frozen=True)
 class Group:
-    """One word of the query: any one of its alternatives must match (each alternative: all of its tokens)."""
+    """One word of the query: any one of its alternatives must match (each alternative: all of its tokens).
 
+    :ivar kind: the run it came from: ``cjk``, ``alpha`` or ``digit``.
+    :ivar pinyin: alternatives read as pinyin, used only when the index has no such word.
+    """
+
+    kind: str
     source: str
     alternatives: tuple[Alternative, ...]
-    pinyin: tuple[Alternative, ...] = ()  # used only when the word itself is not in the index
+    pinyin: tuple[Alternative, ...] = ()
 
     def tokens(self) -> set[str]:
         return {token for alternative in (*self.alternatives, *self.pinyin) for token in alternative}
@@ -251,18 +258,20 @@ def parse_query(text: str | None) -> ParsedQuery:
 
     CJK runs need all their bigrams (``食品安全`` → 食品 品安 安全); a lone character matches itself.
     A Latin word matches itself, or (when the index has no such word) its pinyin readings as
-    syllable bigrams (``renkou``) or initial bigrams (``rk``, ``rkjc``).
+    syllable bigrams (``renkou``) or initial bigrams (``rk``, ``rkjc``). Input is cut to
+    :data:`MAX_QUERY_CHARS` characters and :data:`MAX_QUERY_GROUPS` words.
     """
-    cut = normalise((text or "")[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
+    cut = normalise(str(text or "")[: MAX_QUERY_CHARS * 4])[:MAX_QUERY_CHARS]
     groups: list[Group] = []
     seen: set[tuple] = set()
     for run in runs(cut):
+        word = run.text if run.kind == "cjk" else run.text[:MAX_WORD]
         if run.kind == "cjk":
-            group = Group(run.text, (tuple(dict.fromkeys(cjk_tokens(run.text, unigrams=False))),))
+            group = Group(run.kind, word, (tuple(dict.fromkeys(cjk_tokens(word, unigrams=False))),))
         elif run.kind == "alpha":
-            group = Group(run.text, ((run.text,),), _pinyin_alternatives(run.text))
+            group = Group(run.kind, word, ((word,),), _pinyin_alternatives(word))
         else:
-            group = Group(run.text, ((run.text,),))
+            group = Group(run.kind, word, ((word,),))
         marker = (group.alternatives, group.pinyin)
         if marker not in seen:
             seen.add(marker)
@@ -275,8 +284,8 @@ def _pinyin_alternatives(word: str) -> tuple[Alternative, ...]:
         return ()
     alternatives: list[Alternative] = []
     for reading in split_syllables(word):
-        alternatives.append(tuple(dict.fromkeys(SYLLABLE_BIGRAM + a + b for a, b in zip(reading, reading[1:],
-                                                                                        strict=False))))
+        pairs = zip(reading, reading[1:], strict=False)
+        alternatives.append(tuple(dict.fromkeys(SYLLABLE_BIGRAM + a + b for a, b in pairs)))
     if len(word) <= 8 and not (_VOWELS & set(word[1:])):
         # Initials only: a vowel after the first letter means the user is spelling syllables.
         alternatives.append(tuple(dict.fromkeys(INITIAL_BIGRAM + word[i : i + 2] for i in range(len(word) - 1))))
@@ -284,15 +293,16 @@ def _pinyin_alternatives(word: str) -> tuple[Alternative, ...]:
 
 
 def prefix_query(text: str | None) -> tuple[ParsedQuery, str | None]:
-    """Split what a user is typing into the complete part and the prefix of the last Latin word.
+    """Split what a user is typing into the complete words and the prefix of a last Latin word.
 
-    :returns: the parsed complete words, and the last word's prefix when it is Latin (it may
-        continue: ``renk`` → renkou) or ``None`` when the text ends in CJK or digits.
+    :returns: the parsed complete words, and the last word when it is Latin and nothing follows it
+        (it may still grow: ``renk`` → renkou), else ``None``.
     """
     parsed = parse_query(text)
-    if parsed.groups and parsed.groups[-1].alternatives == ((parsed.groups[-1].source,),) and \
-            parsed.groups[-1].source.isalpha() and parsed.text.endswith(parsed.groups[-1].source):
-        return ParsedQuery(parsed.text, parsed.key, parsed.groups[:-1]), parsed.groups[-1].source
+    if parsed.groups:
+        last = parsed.groups[-1]
+        if last.kind == "alpha" and parsed.text.endswith(last.source):
+            return ParsedQuery(parsed.text, parsed.key, parsed.groups[:-1]), last.source
     return parsed, None
 
 

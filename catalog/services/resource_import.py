@@ -40,7 +40,9 @@ def import_resources(service: ResourceService, records: Iterable[tuple[int, Any]
     count = 0
     for count, (number, record) in enumerate(records, start=1):
         if isinstance(record, json.JSONDecodeError):
-            report.errors.append(RowError(number, {"_schema": [message("Not valid JSON: {error}", error=str(record))]}))
+            # The decoder's own position says "line 1" of a single line: the column is what helps.
+            error = f"{record.msg} (column {record.colno})"
+            report.errors.append(RowError(number, {"_schema": [message("Not valid JSON: {error}", error=error)]}))
         elif not isinstance(record, dict):
             report.errors.append(RowError(number, {"_schema": [message("A resource must be a JSON object.")]}))
         else:
@@ -122,6 +124,7 @@ def _canonical(service: ResourceService, data: Mapping[str, Any]) -> Any:
 
 
 def _provider(service: ResourceService, ref: Mapping[str, Any] | None) -> tuple[Department | None, str | None]:
+    # The provider as the service resolves it: an internal unit stands for its department and names the unit.
     if not ref:
         return None, None
     (key, value), = ref.items()

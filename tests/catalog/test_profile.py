@@ -93,3 +93,14 @@ def test_missing_and_malformed_files(tmp_path):
     nameless.write_text("elements: []\n", encoding="utf-8")
     with pytest.raises(ProfileError):
         load_profile(extra_paths=[nameless])
+
+
+def test_a_text_split_by_an_unquoted_comma_is_refused(tmp_path):
+    extension = tmp_path / "broken.yaml"
+    extension.write_text(
+        "profile: broken\nextends: national\nelements:\n"
+        "  - {name: note, label: {zh: 备注, en: Note, with a comma}, type: string}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ProfileError, match="quote texts that contain a comma"):
+        load_profile((), [extension])
