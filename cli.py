@@ -452,6 +452,96 @@ def resource_export(ctx: Context, fmt: str, status: str | None, output: Path | N
                 stream.close()
 
 
+def _local(ctx: Context, moment) -> str:
+    """A stored UTC time in the catalog's time zone (SQLite hands back naive datetimes)."""
+    from datetime import UTC
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ctx.container.timezone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _find_resource(service, ref: str):
+    """A resource by id, 信息资源代码 or 元数据标识符."""
+    return service.get(int(ref)) if ref.isdigit() else service.get_by_code(ref)
+
+
+@resource.command("show")
+@click.argument("ref", metavar="ID|CODE")
+@click.option("--as", "as_user", metavar="USERNAME", help="Read as this user (their visibility applies).")
+@pass_context
+def resource_show(ctx: Context, ref: str, as_user: str | None) -> None:
+    """Print one resource as Resource JSON (by id, 信息资源代码 or 元数据标识符)."""
+    from catalog.services.resource import ResourceService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = ResourceService(ctx.container, session, ctx.actor(session, as_user))
+        click.echo(json.dumps(service.to_json(_find_resource(service, ref)), ensure_ascii=False, indent=2))
+
+
+@resource.command("history")
+@click.argument("ref", metavar="ID|CODE")
+@pass_context
+def resource_history(ctx: Context, ref: str) -> None:
+    """List a resource's revisions and workflow events (who, when, what, why)."""
+    from catalog.services.resource import ResourceService
+    from catalog.workflow import STATES
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = ResourceService(ctx.container, session, Actor.system("cli"))
+        item = _find_resource(service, ref)
+        click.echo(f"{item.title}  {item.code or item.metadata_id}")
+        for revision in service.revisions(item.id):
+            comment = f"  — {revision.comment}" if revision.comment else ""
+            click.echo(f"  r{revision.number:<3} {_local(ctx, revision.created_at)}  {revision.actor_name:<10} "
+                       f"{revision.action}{comment}")
+        for event in service.workflow_events(item.id):
+            before = STATES[event.from_status].render(ctx.locale) if event.from_status in STATES else "-"
+            after = STATES[event.to_status].render(ctx.locale)
+            comment = f"  — {event.comment}" if event.comment else ""
+            click.echo(f"  {_local(ctx, event.created_at)}  {event.actor_name:<10} {before} → {after}{comment}")
+
+
+@resource.command("diff")
+@click.argument("ref", metavar="ID|CODE")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@pass_context
+def resource_diff(ctx: Context, ref: str, old: int, new: int) -> None:
+    """Show what changed between revisions OLD and NEW of a resource, field by field."""
+    from catalog.services.resource import ResourceService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = ResourceService(ctx.container, session, Actor.system("cli"))
+        changes = service.diff(_find_resource(service, ref).id, old, new)
+    if not changes:
+        click.echo("(no differences)")
+    for change in changes:
+        data = change.to_dict(ctx.locale)
+        before = json.dumps(data["old"], ensure_ascii=False) if data["old"] is not None else "∅"
+        after = json.dumps(data["new"], ensure_ascii=False) if data["new"] is not None else "∅"
+        click.echo(f"{data['label']}: {before} → {after}  ({data['kind']})")
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--action", help="Only actions starting with this, e.g. resource.register.")
+@click.option("--object", "object_ref", metavar="TYPE[:ID]", help="Only events about e.g. resource or resource:12.")
+@pass_context
+def audit(ctx: Context, limit: int, action: str | None, object_ref: str | None) -> None:
+    """Read the audit log of every write: who, what, when, from which client."""
+    from catalog.services.audit import AuditService
+
+    object_type, _, object_id = (object_ref or "").partition(":")
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        events = AuditService(ctx.container, session, Actor.system("cli")).list(
+            limit=limit, action=action, object_type=object_type or None, object_id=object_id or None)
+        for event in events:
+            detail = json.dumps(event.detail, ensure_ascii=False) if event.detail else ""
+            click.echo(f"{_local(ctx, event.created_at)}  {event.actor_name:<10} {event.client:<16} "
+                       f"{event.action:<28} {event.object_type}:{event.object_id}  {detail}")
+
+
 @resource.command("template")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @pass_context

@@ -24,7 +24,7 @@ from catalog.services.user import UserService
 from cli import main
 from tests.clitools import DEPARTMENTS, cli_on_fresh_database
 
-COMMANDS = ("db", "demo", "department", "init", "resource", "schema", "serve", "user", "vocab")
+COMMANDS = ("audit", "db", "demo", "department", "init", "resource", "schema", "serve", "user", "vocab")
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_help_of_the_groups_lists_their_subcommands(cli):
         "db": {"current", "upgrade", "downgrade"},
         "user": {"create", "list", "set-role", "set-password"},
         "department": {"list", "import", "export"},
-        "resource": {"import", "export", "template"},
+        "resource": {"import", "export", "template", "show", "history", "diff"},
         "schema": {"show"},
         "vocab": {"list", "show", "import"},
     }

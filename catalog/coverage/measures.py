@@ -47,6 +47,7 @@ class ItemRow:
     id: int
     department_id: int
     title: str
+    source: str = "duty"
     resource_id: int | None = None
     suggested_resource_id: int | None = None
     suggestion_score: float | None = None

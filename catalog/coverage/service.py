@@ -10,8 +10,21 @@ from sqlalchemy import select
 from catalog.coverage import access
 from catalog.coverage.history import PUBLISHED, EventRow, History, ResourceRow
 from catalog.coverage.measures import NO_DIVISION, CoverageData, DepartmentRow, Evaluation, Figures, ItemRow
-from catalog.coverage.projection import DEFAULT_WINDOW_MONTHS, months_before, period_ends, period_label, project
-from catalog.coverage.report import NO_DIVISION_NAME, CoverageReport, Line, MissingItem, ResourceRef, TrendPoint
+from catalog.coverage.projection import (
+    DEFAULT_WINDOW_MONTHS,
+    months_before,
+    period_ends,
+    period_label,
+    project,
+)
+from catalog.coverage.report import (
+    NO_DIVISION_NAME,
+    CoverageReport,
+    Line,
+    MissingItem,
+    ResourceRef,
+    TrendPoint,
+)
 from catalog.i18n import Text, message
 from catalog.models import CoverageSnapshot, Department, InventoryItem, Resource, WorkflowEvent
 from catalog.permissions import require
@@ -35,10 +48,10 @@ def load_coverage_data(session, departments: list[Department]) -> CoverageData:
     ids = [d.id for d in departments]
     rows = [DepartmentRow(d.id, d.key, d.name, d.division) for d in departments]
     items = [
-        ItemRow(i.id, i.department_id, i.title, i.resource_id, i.suggested_resource_id, i.suggestion_score)
+        ItemRow(i.id, i.department_id, i.title, i.source, i.resource_id, i.suggested_resource_id, i.suggestion_score)
         for i in session.execute(
-            select(InventoryItem.id, InventoryItem.department_id, InventoryItem.title, InventoryItem.resource_id,
-                   InventoryItem.suggested_resource_id, InventoryItem.suggestion_score)
+            select(InventoryItem.id, InventoryItem.department_id, InventoryItem.title, InventoryItem.source,
+                   InventoryItem.resource_id, InventoryItem.suggested_resource_id, InventoryItem.suggestion_score)
             .where(InventoryItem.department_id.in_(ids)).order_by(InventoryItem.id)
         )
     ]
@@ -141,10 +154,13 @@ class CoverageService(Service):
 
     def _division_names(self) -> dict[str, tuple[Text, str | None]]:
         """Division labels and levels from the vocabulary; a code it lacks is shown as itself."""
-        names: dict[str, tuple[Text, str | None]] = {
-            concept.code: (Text(dict(concept.labels)), concept.properties.get("level"))
-            for concept in self.container.vocab.get("division")
-        }
+        names: dict[str, tuple[Text, str | None]] = {}
+        for concept in self.container.vocab.get("division"):
+            level = concept.properties.get("level")
+            zh, en = concept.label("zh"), concept.label("en")
+            # The city's own code groups its city-level departments (市本级), not the whole city.
+            label = Text({"zh": f"{zh}本级", "en": f"{en} (city level)"}) if level == "city" else Text({"zh": zh, "en": en})
+            names[concept.code] = (label, level)
         codes = self.session.scalars(select(Department.division).where(Department.division.is_not(None)).distinct())
         for code in codes:
             names.setdefault(code, (Text({"zh": code, "en": code}), None))
@@ -168,13 +184,11 @@ class CoverageService(Service):
             for r in self.session.execute(select(Resource.id, Resource.title, Resource.code, Resource.status)
                                           .where(Resource.id.in_(ids)))
         } if ids else {}
-        sources = dict(self.session.execute(select(InventoryItem.id, InventoryItem.source)
-                                            .where(InventoryItem.id.in_([item.id for item in wanted])))) if wanted else {}
         missing: dict[int, list[MissingItem]] = {}
         for item in wanted:
             suggestion = refs.get(item.suggested_resource_id) if item.resource_id is None else None
             missing.setdefault(item.department_id, []).append(MissingItem(
-                item.id, item.title, sources.get(item.id, "duty"), evaluation.item_stages.get(item.id, 0),
+                item.id, item.title, item.source, evaluation.item_stages.get(item.id, 0),
                 refs.get(item.resource_id) if item.resource_id else None, suggestion,
                 item.suggestion_score if suggestion else None))
         return missing
