@@ -671,5 +671,182 @@ def _vocabulary_problems(scheme, previous, profile) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+
+# -- coverage audit: inventory, coverage, quality, overlap (issue #7) ---------------------------
+
+
+def _iso_date(_ctx, param, value: str | None):
+    """Parse an ISO date option (``--as-of 2010-06-30``)."""
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO date such as 2010-06-30", param=param) from None
+
+
+def _output_target(fmt: str, output: Path | None):
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--output is required for xlsx")
+    return str(output) if output else sys.stdout
+
+
+@main.group()
+def inventory() -> None:
+    """The expected inventory (资源清单): what each department should catalog, and the links to resources."""
+
+
+@inventory.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
+@click.option("--as", "as_user", metavar="USERNAME", help="Import as this user (their permissions apply).")
+@pass_context
+def inventory_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str | None) -> None:
+    """Import inventory items from CSV or XLSX (see `mulu inventory export` for the columns)."""
+    from catalog.coverage.inventory import InventoryService
+    from catalog.importing import ImportRejectedError
+    from catalog.tabular import read_rows
+
+    try:
+        with ctx.container.unit_of_work() as session:
+            service = InventoryService(ctx.container, session, ctx.actor(session, as_user))
+            report = service.import_rows(read_rows(path), skip_invalid=skip_invalid)
+    except ImportRejectedError as exc:
+        click.echo(exc.report.render(ctx.locale), err=True)
+        click.echo(exc.message.render(ctx.locale), err=True)
+        sys.exit(1)
+    except MuluError as exc:
+        click.echo(exc.render(ctx.locale), err=True)
+        sys.exit(1)
+    click.echo(report.render(ctx.locale))
+
+
+@inventory.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (CSV: stdout).")
+@pass_context
+def inventory_export(ctx: Context, fmt: str, output: Path | None) -> None:
+    """Export the inventory with its confirmed links and pending suggestions."""
+    from catalog.coverage.inventory import InventoryService
+    from catalog.tabular import write_rows
+
+    target = _output_target(fmt, output)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        headers, rows = InventoryService(ctx.container, session, Actor.system("cli")).export_rows()
+    write_rows(target, headers, rows, format=fmt)
+    if output:
+        click.echo(f"{len(rows)} inventory items written to {output}", err=True)
+
+
+@inventory.command("match")
+@click.option("--department", help="Only this department (key, USCC or name).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Lowest score worth suggesting.")
+@click.option("--as", "as_user", metavar="USERNAME", help="Run as this user (their permissions apply).")
+@pass_context
+def inventory_match(ctx: Context, department: str | None, min_score: float | None, as_user: str | None) -> None:
+    """Suggest the resource that fulfils each unlinked item (stored as suggestions; a person confirms them)."""
+    from catalog.coverage.inventory import InventoryService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = InventoryService(ctx.container, session, ctx.actor(session, as_user))
+        suggestions = service.suggest(department_id=_department_id(session, department), min_score=min_score)
+    for suggestion in suggestions:
+        click.echo(f"{suggestion.score:.2f}  {suggestion.item_title}  →  {suggestion.resource_title}")
+    click.echo(f"{len(suggestions)} suggestions stored", err=True)
+
+
+@main.group()
+def coverage() -> None:
+    """Coverage of the expected inventory: cataloged, registered and published against the target."""
+
+
+@coverage.command("report")
+@click.option("--as-of", "as_of", callback=_iso_date, help="Figures at the end of this day (default: today).")
+@click.option("--by", type=click.Choice(["division", "department"]), default="division", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "json"]), default="table",
+              show_default=True)
+@click.option("--period", type=click.Choice(["month", "quarter"]), default="month", show_default=True,
+              help="Trend periods (json, xlsx).")
+@click.option("--window", "window_months", type=click.IntRange(1, 120), default=6, show_default=True,
+              help="Months the projection's pace is measured over.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--as", "as_user", metavar="USERNAME", help="Report as this user (their permissions apply).")
+@pass_context
+def coverage_report(ctx: Context, as_of, by: str, fmt: str, period: str, window_months: int, output: Path | None,
+                    as_user: str | None) -> None:
+    """Coverage city-wide, per county/district or per department, as of any date."""
+    from catalog.coverage.export import write_report
+    from catalog.coverage.service import CoverageService
+
+    target = _output_target(fmt, output)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        report = CoverageService(ctx.container, session, ctx.actor(session, as_user)).report(
+            as_of, period=period, window_months=window_months, trend=fmt in ("json", "xlsx"))
+    write_report(report, fmt, target, by=by, locale=ctx.locale)
+    if output:
+        click.echo(f"coverage report written to {output}", err=True)
+
+
+@coverage.command("snapshot")
+@click.option("--as-of", "as_of", callback=_iso_date, help="Figures at the end of this day (default: today).")
+@pass_context
+def coverage_snapshot(ctx: Context, as_of) -> None:
+    """Store the figures as reported today (run monthly from cron)."""
+    from catalog.coverage.service import CoverageService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        snapshot = CoverageService(ctx.container, session, Actor.system("cli")).snapshot(as_of)
+        city = snapshot.figures["city"]
+    click.echo(f"snapshot {snapshot.id} as of {snapshot.as_of.isoformat()}: {city['published']} of {city['expected']} "
+               f"expected resources published")
+
+
+@main.group()
+def quality() -> None:
+    """Metadata quality scores (0–100) per resource and department."""
+
+
+@quality.command("report")
+@click.option("--by", type=click.Choice(["department", "resource"]), default="department", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "json"]), default="table",
+              show_default=True)
+@click.option("--include-drafts", is_flag=True, help="Score drafts too.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@pass_context
+def quality_report(ctx: Context, by: str, fmt: str, include_drafts: bool, output: Path | None) -> None:
+    """Score the catalog's metadata against the profile, rules, code lists, update cycles and link checks."""
+    from catalog.coverage.analysis_export import write_quality
+    from catalog.coverage.quality_service import QualityService
+
+    target = _output_target(fmt, output)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        report = QualityService(ctx.container, session, Actor.system("cli")).report(include_drafts=include_drafts)
+    write_quality(report, fmt, target, by=by, locale=ctx.locale)
+
+
+@main.group()
+def overlap() -> None:
+    """Data several departments collect, and the basic libraries' fields (一数一源)."""
+
+
+@overlap.command("report")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("--min-departments", type=click.IntRange(min=2), default=2, show_default=True,
+              help="List information items collected by at least this many departments.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@pass_context
+def overlap_report(ctx: Context, fmt: str, min_departments: int, output: Path | None) -> None:
+    """Resources and items that several departments collect; who provides each basic-library field."""
+    from catalog.coverage.analysis_export import write_overlap
+    from catalog.coverage.overlap_service import OverlapService
+
+    target = _output_target(fmt, output)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        report = OverlapService(ctx.container, session, Actor.system("cli")).report(min_departments=min_departments)
+    write_overlap(report, fmt, target, locale=ctx.locale)
+
+
 if __name__ == "__main__":
     main()

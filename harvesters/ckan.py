@@ -26,7 +26,7 @@ from marshmallow import fields, validate
 
 from catalog.i18n import Text, message
 from harvesters import normalize as n
-from harvesters.base import BaseConfigSchema, HarvestError, Harvester, RemoteRecord
+from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord
 
 _METADATA_ID = re.compile(r"^metadata_[0-9a-f]{32}$")
 _FREQUENCY_KEYS = ("frequency", "accrual_periodicity", "update_frequency", "更新频率", "更新周期")

@@ -7,8 +7,9 @@ points back to a page already read, when a page brings no dataset not seen befor
 ``max_pages``. Quirk seen in the wild: ckanext-dcat looped on a catalog whose last page linked to
 itself until the process ran out of memory (ckanext-dcat#260).
 
-The remote id of a dataset is its ``dct:identifier``, else its IRI, else (a blank node, as in
-udata's ``bnodes`` export) its landing page, else its title.
+The remote id of a dataset is its IRI, else (a blank node, as in udata's ``bnodes`` export) its
+``dct:identifier``, else its landing page, else its title. Not ``dct:identifier`` first: CSIRO's
+catalog gives one DOI to several distinct datasets.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from marshmallow import fields, validate
 from catalog import codes
 from catalog.i18n import Text, message
 from harvesters import normalize as n
-from harvesters.base import BaseConfigSchema, HarvestError, Harvester, RemoteRecord, SkipRecord
+from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord
 from harvesters.rdf import FORMATS, dataset_nodes, dataset_payload, detect_format, next_pages, parse_graph
 
 _METADATA_ID = re.compile(r"^metadata_[0-9a-f]{32}$")
@@ -111,13 +112,11 @@ class DcatHarvester(Harvester):
                 data["metadata_id"] = identifier
             elif _is_code(identifier):
                 data["code"] = identifier
-        if not data["title"] and not payload["title"] and not payload["description"]:
-            raise SkipRecord(message("The dataset has neither title nor description: nothing to catalog."))
         return {key: value for key, value in data.items() if value not in (None, [], {})}
 
 
 def _remote_id(payload: dict) -> str | None:
-    for candidate in (_first(payload["identifier"]), payload["uri"], payload["landing_page"]):
+    for candidate in (payload["uri"], _first(payload["identifier"]), payload["landing_page"]):
         if candidate:
             return str(candidate)[:500]
     title = n.pick_language(payload["title"])

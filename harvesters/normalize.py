@@ -148,8 +148,12 @@ def keywords(values: Iterable[str], profile) -> list[str]:
 
 
 def update_cycle(vocab, value: Any) -> str | None:
-    """The update_cycle code of a frequency given as an EU URI, another known URI, a word or a label."""
-    if not value:
+    """The update_cycle code of a frequency given as an EU URI, another known URI, a word or a label.
+
+    A frequency that is stated but has no cycle of its own (``BIENNIAL``, 每两年) is 其他 (code 9):
+    saying "other" is truer than leaving the field to the source's default.
+    """
+    if not value or not str(value).strip():
         return None
     text = str(value).strip()
     scheme = vocab.get("update_cycle")
@@ -161,7 +165,10 @@ def update_cycle(vocab, value: Any) -> str | None:
     if code:
         return code
     concept = scheme.find(text) or scheme.find(word)
-    return concept.code if concept is not None else None
+    if concept is not None:
+        return concept.code
+    other = scheme.find("其他")
+    return other.code if other is not None else None
 
 
 def open_attributes(vocab, value: Any) -> dict[str, Any] | None:

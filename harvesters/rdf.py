@@ -31,6 +31,8 @@ _BY_SUFFIX = {".ttl": "turtle", ".rdf": "xml", ".xml": "xml", ".owl": "xml", ".j
 _NAMES = {"turtle": "Turtle", "xml": "RDF/XML", "json-ld": "JSON-LD", "nt": "N-Triples", "n3": "N3", "trig": "TriG"}
 _LABELS = (SKOS.prefLabel, RDFS.label, FOAF.name, VCARD.fn, RDF.value, DCTERMS.title, DCTERMS.identifier)
 _MAX_CONTEXT_DEPTH = 4
+# rdflib's closed DCAT namespace predates DCAT 3 and warns on DatasetSeries.
+DATASET_SERIES = URIRef("http://www.w3.org/ns/dcat#DatasetSeries")
 
 
 def detect_format(configured: str | None, content_type: str, url: str, data: bytes) -> str:
@@ -65,7 +67,9 @@ def parse_graph(data: bytes, fmt: str, url: str, fetch_json: Callable[[str], Any
             graph.parse(data=data, format="xml", publicID=url)
         elif fmt == "json-ld":
             document = _json(data, url)
-            graph.parse(data=_inline_contexts(document, fetch_json, url, {}, 0), format="json-ld", base=url)
+            # Re-serialised: rdflib reads a JSON text (a top-level array too) and now finds nothing to fetch.
+            inlined = _inline_contexts(document, fetch_json, url, {}, 0)
+            graph.parse(data=json.dumps(inlined), format="json-ld", base=url)
         else:
             graph.parse(data=data, format=fmt, publicID=url)
     except HarvestError:
@@ -127,7 +131,7 @@ def _resolve_context(value: Any, fetch_json, url: str, cache: dict, depth: int) 
 
 def dataset_nodes(graph: Graph) -> list:
     """Every dcat:Dataset and dcat:DatasetSeries, in a stable order."""
-    nodes = set(graph.subjects(RDF.type, DCAT.Dataset)) | set(graph.subjects(RDF.type, DCAT.DatasetSeries))
+    nodes = set(graph.subjects(RDF.type, DCAT.Dataset)) | set(graph.subjects(RDF.type, DATASET_SERIES))
     return sorted(nodes, key=lambda node: (isinstance(node, BNode), str(node)))
 
 

@@ -2,7 +2,8 @@
 
 Callers in code (``catalog.schema_setup``) put a live connection into
 ``config.attributes["connection"]``; by hand, ``alembic`` reads ``sqlalchemy.url`` from
-``alembic.ini`` or ``-x url=…``.  This module imports only ``catalog.db`` and the models, so the
+``alembic.ini`` or ``-x url=…``.  This module imports only ``catalog.db`` and the models (those of
+``catalog.models`` and ``harvesters.models``), so the
 migrations never depend on services, settings or the web layer.
 """
 
@@ -14,6 +15,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import catalog.models  # noqa: F401  (registers every table on Base.metadata)
+import harvesters.models  # noqa: F401  (the harvest tables, issue #6)
 from catalog.db import Base, make_engine, normalise_url
 from migrations import include_name
 

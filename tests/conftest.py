@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+import harvesters.models  # noqa: F401  (the harvest tables take part in every test database)
 from catalog.config import Settings
 from catalog.container import Container
 from catalog.db import Base

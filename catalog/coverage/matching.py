@@ -25,6 +25,8 @@ from catalog.permissions import require
 
 MIN_SCORE = 0.35
 TITLE_WEIGHT, ITEMS_WEIGHT = 0.7, 0.3
+# Words that name "the whole area" in titles (全市外商投资企业信息) and say no more than a place name.
+AREA_WORDS = ("全市", "全县", "全区", "本市", "本县", "本区")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def suggest_links(items: Iterable[Comparable], resources: Iterable[Comparable], 
 def division_places(vocab) -> tuple[str, ...]:
     """The place names stripped from titles: every label of the division vocabulary."""
     labels = [text for concept in vocab.get("division") for text in (*concept.labels.values(), *concept.alt_labels)]
-    return place_names(labels)
+    return place_names([*labels, *AREA_WORDS])
 
 
 def store_suggestions(service, *, department_id: int | None = None, min_score: float | None = None) -> list[Suggestion]:

@@ -1,0 +1,1 @@
+"""Search: the backend contract suite, the tokeniser and the embedded backend."""
