@@ -672,6 +672,115 @@ def _vocabulary_problems(scheme, previous, profile) -> list[str]:
 
 
 
+# -- search (issue #3) ------------------------------------------------------------------------------
+
+
+@main.group()
+def search() -> None:
+    """Search the catalog and maintain the search index (embedded or Elasticsearch, per MULU_SEARCH_BACKEND)."""
+
+
+def _timestamp(_ctx, _param, value: str | None):
+    """Parse ``--since`` (ISO 8601; a time without a zone is in MULU_TIMEZONE)."""
+    if value is None:
+        return None
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("use an ISO 8601 time such as 2026-11-26T08:00 or 2026-11-26") from None
+    if moment.tzinfo is None:
+        settings = click.get_current_context().find_object(Context).settings
+        moment = moment.replace(tzinfo=ZoneInfo(settings.timezone))
+    return moment
+
+
+@search.command("reindex")
+@click.option("--since", callback=_timestamp, metavar="TIMESTAMP",
+              help="Only resources updated at or after this time (repairs writes made behind the catalog's back).")
+@pass_context
+def search_reindex(ctx: Context, since) -> None:
+    """Rebuild the search index (every resource, or those updated since a time) and print how many were indexed."""
+    import inspect
+
+    from catalog.search import get_backend
+
+    backend = get_backend(ctx.container)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    # The progress hook is optional in the backend contract; backends without it just take longer silently.
+    extra = {"progress": progress} if "progress" in inspect.signature(backend.reindex).parameters else {}
+    try:
+        with reported_errors(ctx), ctx.container.unit_of_work() as session:
+            count = backend.reindex(session, since=since, **extra)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(f"{count} resources indexed")
+
+
+def _filters(values: tuple[str, ...]) -> dict[str, list[str]]:
+    """``field=value`` options as search filters (repeated fields are alternatives)."""
+    filters: dict[str, list[str]] = {}
+    for raw in values:
+        name, sep, value = raw.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{raw!r}: use field=value, e.g. department=hn-mzj", param_hint="--filter")
+        filters.setdefault(name.strip(), []).append(value.strip())
+    return filters
+
+
+@search.command("query")
+@click.argument("text", default="")
+@click.option("--filter", "filters", multiple=True, metavar="FIELD=VALUE",
+              help="Keep results whose facet FIELD has VALUE (repeatable; one field's values are alternatives).")
+@click.option("--facets", "with_facets", is_flag=True, help="Also count every facet over the results.")
+@click.option("--sort", default="relevance", show_default=True, help="relevance, updated or title (pinyin order).")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--size", default=20, show_default=True, type=click.IntRange(min=0, max=100))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--as", "as_user", metavar="USERNAME", help="Search as this user (what they may see).")
+@pass_context
+def search_query(ctx: Context, text: str, filters: tuple[str, ...], with_facets: bool, sort: str, page: int,
+                 size: int, as_json: bool, as_user: str | None) -> None:
+    """Search resources for TEXT (Chinese, Latin or pinyin; empty lists everything visible)."""
+    from catalog.search import FACETS, SearchQuery, get_backend
+
+    language = "zh" if ctx.locale.startswith("zh") else "en"
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        actor = ctx.actor(session, as_user)
+        query = SearchQuery(text=text, filters=_filters(filters), sort=sort, page=page, size=size,
+                            facets=tuple(FACETS) if with_facets else (), highlight=as_json)
+        result = get_backend(ctx.container).search(session, query, actor)
+    if as_json:
+        click.echo(json.dumps({
+            "total": result.total, "page": result.page, "size": result.size, "pages": result.pages,
+            "hits": [{"id": h.id, "title": h.title, "code": h.code, "status": h.status, "department": h.department,
+                      "updated_at": h.updated_at.isoformat() if h.updated_at else None, "score": h.score,
+                      "highlights": dict(h.highlights)} for h in result.hits],
+            "facets": {name: [{"value": v.value, "count": v.count, "label": v.label(language), "parent": v.parent,
+                               "selected": v.selected} for v in values] for name, values in result.facets.items()},
+        }, ensure_ascii=False))
+        return
+    click.echo(f"{result.total} results (page {result.page} of {max(result.pages, 1)})")
+    for hit in result.hits:
+        click.echo(f"{hit.id:>8}  {hit.code or '-':<16} {hit.title}  [{hit.department}, {hit.status}]")
+    for name, values in result.facets.items():
+        click.echo(f"\n{FACETS[name].label.render(ctx.locale)} ({name}):")
+        for value in values:
+            mark = "*" if value.selected else " "
+            click.echo(f" {mark}{value.count:>7}  {value.value}  {value.label(language)}")
+
+
 # -- coverage audit: inventory, coverage, quality, overlap (issue #7) ---------------------------
 
 
@@ -772,10 +881,11 @@ def coverage() -> None:
 @click.option("--window", "window_months", type=click.IntRange(1, 120), default=6, show_default=True,
               help="Months the projection's pace is measured over.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--department", help="Only this department (key, USCC or name), e.g. an officer's own.")
 @click.option("--as", "as_user", metavar="USERNAME", help="Report as this user (their permissions apply).")
 @pass_context
 def coverage_report(ctx: Context, as_of, by: str, fmt: str, period: str, window_months: int, output: Path | None,
-                    as_user: str | None) -> None:
+                    department: str | None, as_user: str | None) -> None:
     """Coverage city-wide, per county/district or per department, as of any date."""
     from catalog.coverage.export import write_report
     from catalog.coverage.service import CoverageService
@@ -783,7 +893,8 @@ def coverage_report(ctx: Context, as_of, by: str, fmt: str, period: str, window_
     target = _output_target(fmt, output)
     with reported_errors(ctx), ctx.container.unit_of_work() as session:
         report = CoverageService(ctx.container, session, ctx.actor(session, as_user)).report(
-            as_of, period=period, window_months=window_months, trend=fmt in ("json", "xlsx"))
+            as_of, department_id=_department_id(session, department), period=period, window_months=window_months,
+            trend=fmt in ("json", "xlsx"))
     write_report(report, fmt, target, by=by, locale=ctx.locale)
     if output:
         click.echo(f"coverage report written to {output}", err=True)
@@ -847,6 +958,158 @@ def overlap_report(ctx: Context, fmt: str, min_departments: int, output: Path | 
         report = OverlapService(ctx.container, session, Actor.system("cli")).report(min_departments=min_departments)
     write_overlap(report, fmt, target, locale=ctx.locale)
 
+
+
+# -- harvesting (issue #6) -----------------------------------------------------------------------
+
+
+@main.group()
+def harvest() -> None:
+    """Harvesting (采集): pull resource descriptors from department systems (CKAN, DCAT, spreadsheets)."""
+
+
+@harvest.group("source")
+def harvest_source() -> None:
+    """Harvest sources (采集源): a remote catalog of one department."""
+
+
+def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
+    """``--default share.type=无条件共享`` options as nested resource input."""
+    defaults: dict = {"classification_code": classification}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r}: write FIELD=VALUE", param_hint="--default")
+        group, _, sub = key.strip().partition(".")
+        if sub:
+            defaults.setdefault(group, {})[sub] = value
+        else:
+            defaults[group] = value
+    return defaults
+
+
+@harvest_source.command("add")
+@click.argument("name")
+@click.option("--type", "type_", required=True, help="Harvester: ckan, dcat, spreadsheet (or a plugin's).")
+@click.option("--url", required=True, help="The remote catalog (CKAN site, DCAT document, spreadsheet file).")
+@click.option("--department", required=True, help="The providing department: key, USCC, id or name.")
+@click.option("--classification", required=True, help="Default 信息资源分类, e.g. 307 (类+项).")
+@click.option("--title", default="", help="A title for people.")
+@click.option("--schedule", type=click.Choice(["manual", "hourly", "daily", "weekly"]), default="manual", show_default=True)
+@click.option("--config", "config_json", help='Harvester settings as JSON, e.g. \'{"organization": "env"}\'.')
+@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
+              help="A value for what the remote lacks, e.g. share.type=无条件共享 (repeatable).")
+@click.option("--trusted", is_flag=True, help="Register complete records at once instead of leaving drafts.")
+@click.option("--withdraw-after-days", type=click.IntRange(0, 3650), default=7, show_default=True,
+              help="Grace period before records gone upstream are withdrawn.")
+@click.option("--as", "as_user", metavar="USERNAME", help="Act as this user (their permissions apply).")
+@pass_context
+def harvest_source_add(ctx: Context, name: str, type_: str, url: str, department: str, classification: str, title: str,
+                       schedule: str, config_json: str | None, defaults: tuple[str, ...], trusted: bool,
+                       withdraw_after_days: int, as_user: str | None) -> None:
+    """Register a harvest source. Credentials are given as env:NAME references, never as values."""
+    from harvesters.services import HarvestSourceService
+
+    try:
+        config = json.loads(config_json) if config_json else {}
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
+    data = {"name": name, "type": type_, "url": url, "department": department, "title": title, "schedule": schedule,
+            "config": config, "defaults": _defaults(defaults, classification), "trusted": trusted,
+            "withdraw_after_days": withdraw_after_days}
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        source = HarvestSourceService(ctx.container, session, ctx.actor(session, as_user)).create(data)
+        click.echo(f"harvest source {source.name} ({source.type}) added for {source.department.name}")
+
+
+@harvest_source.command("list")
+@pass_context
+def harvest_source_list(ctx: Context) -> None:
+    """List the harvest sources."""
+    from harvesters.services import HarvestSourceService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        for source in HarvestSourceService(ctx.container, session, Actor.system("cli")).list():
+            state = "" if source.active else " (inactive)"
+            click.echo(f"{source.name}\t{source.type}\t{source.schedule}\t{source.department.name}\t{source.url}{state}")
+
+
+@harvest_source.command("show")
+@click.argument("source")
+@pass_context
+def harvest_source_show(ctx: Context, source: str) -> None:
+    """Show a source's settings (credentials only as their env:NAME reference) and its latest jobs."""
+    from harvesters.report import job_lines
+    from harvesters.services import HarvestSourceService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = HarvestSourceService(ctx.container, session, Actor.system("cli"))
+        click.echo(json.dumps(service.to_json(service.get(source)), ensure_ascii=False, indent=2))
+        for job in service.jobs(source, limit=5):
+            click.echo("\n".join(job_lines(job, ctx.locale)))
+
+
+@harvest.command("run")
+@click.argument("source")
+@click.option("--dry-run", is_flag=True, help="Fetch, map and validate everything; write nothing.")
+@click.option("--max-items", type=click.IntRange(min=1), help="Stop after this many records.")
+@pass_context
+def harvest_run(ctx: Context, source: str, dry_run: bool, max_items: int | None) -> None:
+    """Harvest one source now, with a progress bar; exit status 1 when the job failed."""
+    from harvesters.report import job_lines, outcome_lines
+    from harvesters.runner import run_source
+    from harvesters.services import HarvestSourceService
+
+    session = ctx.container.session_factory()
+    bar = click.progressbar(length=1, label=f"harvesting {source}", file=sys.stderr, show_pos=True)
+
+    def progress(done: int, total: int | None) -> None:
+        bar.length = max(total or 0, done, 1)
+        bar.update(done - bar.pos)
+
+    try:
+        with reported_errors(ctx), bar:
+            found = HarvestSourceService(ctx.container, session, Actor.system("cli")).get(source)
+            result = run_source(ctx.container, session, found, dry_run=dry_run, max_items=max_items, progress=progress,
+                                client="cli")
+    finally:
+        session.rollback()
+        session.close()
+    click.echo("\n".join(job_lines(result.job, ctx.locale) + outcome_lines(result.outcomes, ctx.locale)))
+    if dry_run:
+        click.echo("dry run: nothing was written")
+    if result.job.status in ("failed", "timed_out"):
+        sys.exit(1)
+
+
+@harvest.command("run-due")
+@pass_context
+def harvest_run_due(ctx: Context) -> None:
+    """End stuck jobs, then harvest every source whose schedule is due (run it from cron)."""
+    from harvesters.report import job_lines
+    from harvesters.runner import run_due
+
+    for result in run_due(ctx.container):
+        click.echo(f"{result.job.source.name}: " + "\n".join(job_lines(result.job, ctx.locale)))
+
+
+@harvest.command("jobs")
+@click.argument("source", required=False)
+@click.option("--job", "job_id", type=int, help="Show the per-record report of this job.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@pass_context
+def harvest_jobs(ctx: Context, source: str | None, job_id: int | None, limit: int) -> None:
+    """List the latest harvest jobs (of one source), or one job's per-record report."""
+    from harvesters.report import job_lines, record_lines
+    from harvesters.services import HarvestSourceService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        service = HarvestSourceService(ctx.container, session, Actor.system("cli"))
+        if job_id is not None:
+            click.echo("\n".join(record_lines(service.records(job_id), ctx.locale)) or "no records to report")
+            return
+        for job in service.jobs(source, limit=limit):
+            click.echo(f"{job.source.name}: " + "\n".join(job_lines(job, ctx.locale)))
 
 if __name__ == "__main__":
     main()

@@ -43,6 +43,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(name)
     if raw is None:
@@ -88,6 +95,15 @@ class Settings:
     code_sequence_width: int = 6
     timezone: str = "Asia/Shanghai"
     echo_sql: bool = False
+    # Search engine: "embedded" (the database's own full text) or "elasticsearch" (issue #3).
+    search_backend: str = "embedded"
+    elasticsearch_url: str | None = None
+    elasticsearch_index: str = "mulu-resources"
+    elasticsearch_analyzer: str = "cjk"
+    elasticsearch_pinyin: bool = False
+    # Harvesting refuses loopback and private addresses unless a host is allowed here (intranet portals).
+    harvest_allow_hosts: tuple[str, ...] = ()
+    harvest_deny_hosts: tuple[str, ...] = ()
     # The plan's target: 80% of the departments' resources cataloged, registered and published by the
     # end of the 11th five-year period (淮府〔2007〕20号).
     coverage_target: float = 0.8
@@ -120,6 +136,13 @@ class Settings:
             code_sequence_width=_int(env, "MULU_CODE_SEQUENCE_WIDTH", 6, 4, 12),
             timezone=env.get("MULU_TIMEZONE", "Asia/Shanghai"),
             echo_sql=_bool(env, "MULU_ECHO_SQL", False),
+            search_backend=(env.get("MULU_SEARCH_BACKEND") or "embedded").strip().lower(),
+            elasticsearch_url=env.get("MULU_ELASTICSEARCH_URL") or None,
+            elasticsearch_index=env.get("MULU_ELASTICSEARCH_INDEX") or "mulu-resources",
+            elasticsearch_analyzer=_choice(env, "MULU_ELASTICSEARCH_ANALYZER", ("cjk", "ik"), "cjk"),
+            elasticsearch_pinyin=_bool(env, "MULU_ELASTICSEARCH_PINYIN", False),
+            harvest_allow_hosts=_list(env, "MULU_HARVEST_ALLOW_HOSTS", ()),
+            harvest_deny_hosts=_list(env, "MULU_HARVEST_DENY_HOSTS", ()),
             coverage_target=_ratio(env, "MULU_COVERAGE_TARGET", 0.8),
             coverage_target_date=_date(env, "MULU_COVERAGE_TARGET_DATE", date(2010, 12, 31)),
         )
@@ -150,6 +173,13 @@ DOCUMENTED = (
     ("MULU_CODE_SEQUENCE_WIDTH", "6", "digits of the 顺序码 in resource codes"),
     ("MULU_TIMEZONE", "Asia/Shanghai", "time zone of dates such as 发布日期 and 元数据更新日期"),
     ("MULU_ECHO_SQL", "false", "log every SQL statement"),
+    ("MULU_SEARCH_BACKEND", "embedded", "search engine: embedded (the database's full text) or elasticsearch"),
+    ("MULU_ELASTICSEARCH_URL", "(none)", "Elasticsearch URL, e.g. http://127.0.0.1:9200 (elasticsearch backend)"),
+    ("MULU_ELASTICSEARCH_INDEX", "mulu-resources", "the alias Mulu's versioned indexes sit behind"),
+    ("MULU_ELASTICSEARCH_ANALYZER", "cjk", "Chinese analyzer: cjk (built in) or ik (needs the IK plugin)"),
+    ("MULU_ELASTICSEARCH_PINYIN", "false", "add pinyin sub-fields (needs the pinyin plugin)"),
+    ("MULU_HARVEST_ALLOW_HOSTS", "(none)", "hosts harvesting may reach even on private addresses, comma-separated"),
+    ("MULU_HARVEST_DENY_HOSTS", "(none)", "hosts harvesting must never reach, comma-separated"),
     ("MULU_COVERAGE_TARGET", "0.8", "share of expected inventory items to publish (0 < x ≤ 1), per department"),
     ("MULU_COVERAGE_TARGET_DATE", "2010-12-31", "date the coverage target is due (ISO date; the plan's period end)"),
 )

@@ -57,8 +57,8 @@ class HttpPolicy:
     def from_settings(cls, settings, **overrides) -> HttpPolicy:
         """The policy of a deployment (settings ``harvest_allow_hosts`` / ``harvest_deny_hosts`` when present)."""
         values = {
-            "allow_hosts": tuple(getattr(settings, "harvest_allow_hosts", ()) or ()),
-            "deny_hosts": tuple(getattr(settings, "harvest_deny_hosts", ()) or ()),
+            "allow_hosts": tuple(settings.harvest_allow_hosts),
+            "deny_hosts": tuple(settings.harvest_deny_hosts),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -7,6 +7,8 @@ Decisions (docs/harvesting.md explains them):
 - a new remote id that another source already harvested, or that names (by 元数据标识符 or
   信息资源代码) a resource of another department or source, is a *conflict*, never a second copy;
 - a resource of the source's own department that no source claims yet is adopted;
+- an update merges: the remote's values win, what people completed in Mulu stays where the remote
+  says nothing, the source's defaults fill only what neither has;
 - updates follow the workflow: drafts and returned resources change in place, a published one
   gets a change (变更) for review (approved at once for a trusted source), one under review or
   registered is *deferred* (retried next run, its hash is not stored);
@@ -29,6 +31,7 @@ from sqlalchemy import or_, select, update
 from catalog.errors import MuluError, ValidationError
 from catalog.i18n import Message, message
 from catalog.models import Resource, ResourceChange
+from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.services.resource import ResourceService
 from catalog.workflow import STATES
 from harvesters.base import Harvester, HarvestError, RemoteRecord, SkipRecord
@@ -116,7 +119,8 @@ class RecordWriter:
         record = self.harvester.fetch(record)
         if record.payload is None:
             return Outcome("unchanged", record.remote_id, record.url)
-        data = with_defaults(self.harvester.map(record), self.source.defaults)
+        mapped = self.harvester.map(record)
+        data = with_defaults(mapped, self.source.defaults)
         data["department"] = {"id": self.source.department_id}
         digest = content_hash(data)
         link = self.session.scalars(select(HarvestLink).where(
@@ -134,7 +138,7 @@ class RecordWriter:
                            message=message("The resource was deleted in the catalog; the record is not harvested again."))
         elif link.content_hash == digest:
             return Outcome("unchanged", record.remote_id, record.url, resource_id=link.resource_id)
-        return self._update(record, data, digest, link)
+        return self._update(record, mapped, digest, link)
 
     def _conflict(self, record: RemoteRecord, data: Mapping[str, Any]) -> Outcome | None:
         other = self.session.scalars(select(HarvestLink).where(
@@ -198,9 +202,15 @@ class RecordWriter:
         return Outcome("created", record.remote_id, record.url, resource_id=resource.id, message=note,
                        hint=_FIX_AT_SOURCE if fields else None, fields=fields)
 
-    def _update(self, record: RemoteRecord, data: dict, digest: str, link: HarvestLink) -> Outcome:
+    def _update(self, record: RemoteRecord, mapped: dict, digest: str, link: HarvestLink) -> Outcome:
         resource = self.service.get(link.resource_id)
         state = resource.status
+        # What the remote says wins; what people completed in Mulu (information items, a share
+        # condition …) stays where the remote says nothing; the source's defaults fill only what
+        # neither has. Otherwise every remote edit would wipe the items of a published resource.
+        current = {k: v for k, v in self.service.to_json(resource).items() if k not in READ_ONLY_KEYS}
+        data = with_defaults(with_defaults(mapped, current), self.source.defaults)
+        data["department"] = {"id": self.source.department_id}
         if state in ("draft", "returned"):
             self.service.update(resource.id, data, comment=f"harvest:{self.source.name}")
             if self.source.trusted and state == "draft":

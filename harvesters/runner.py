@@ -100,7 +100,8 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
         harvester_class = registry.get(source.type)
         config = harvester_class.load_config(source.config)
     except Exception as exc:  # unknown type or a config that no longer validates: the job fails visibly
-        return _finish_early(session, result, dry_run, message("The source cannot be run: {detail}", detail=str(exc)))
+        return _finish_early(session, result, dry_run, message("The source cannot be run: {detail}", detail=str(exc)),
+                             now())
     job.since = _since(session, source, job.settings_hash) if config.get("incremental", True) else None
     if not dry_run:
         session.add(job)
@@ -168,11 +169,11 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
     return result
 
 
-def _finish_early(session: Session, result: JobResult, dry_run: bool, reason: Message) -> JobResult:
+def _finish_early(session: Session, result: JobResult, dry_run: bool, reason: Message, moment: datetime) -> JobResult:
     job = result.job
     _job_error(job, reason)
     job.status = "failed"
-    job.finished_at = job.heartbeat_at = utcnow()
+    job.finished_at = job.heartbeat_at = moment
     if not dry_run:
         session.add(job)
         session.commit()

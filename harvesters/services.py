@@ -132,8 +132,7 @@ class HarvestSourceService(Service):
         if isinstance(ref, Department):
             return ref
         text = str(ref or "").strip()
-        column = Department.id if text.isdigit() and len(text) < 18 else None
-        conditions = [Department.id == int(text)] if column is not None else [Department.key == text]
+        conditions = [Department.id == int(text)] if text.isdigit() and len(text) < 18 else [Department.key == text]
         conditions += [Department.uscc == text.upper(), Department.name == text]
         for condition in conditions:
             department = self.session.scalars(select(Department).where(condition)).first()

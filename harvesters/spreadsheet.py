@@ -95,7 +95,7 @@ class SpreadsheetHarvester(Harvester):
     def _template(self, rows: list[tuple[int, dict]], url: str) -> list[tuple[int, dict]]:
         columns = template_columns(self.profile)
         records = list(rows_to_records([_Row(number, values) for number, values in rows], columns))
-        known = {c.path.split(".")[0] for c in columns}
+        known = {c.path.split(".")[0] for c in columns} - {"items"}
         if records and not any(key in known or (key == "items" and value) for _, record in records
                                for key, value in record.items()):
             headers = ", ".join(list(rows[0][1])[:8])

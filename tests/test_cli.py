@@ -24,7 +24,7 @@ from catalog.services.user import UserService
 from cli import main
 from tests.clitools import DEPARTMENTS, cli_on_fresh_database
 
-COMMANDS = ("audit", "db", "demo", "department", "init", "resource", "schema", "serve", "user", "vocab")
+COMMANDS = ("audit", "coverage", "db", "demo", "department", "harvest", "init", "inventory", "overlap", "quality", "resource", "schema", "search", "serve", "user", "vocab")
 
 
 @pytest.fixture

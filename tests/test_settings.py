@@ -51,6 +51,13 @@ SAMPLES = {
         "http://127.0.0.1:9200", "elasticsearch_url", "http://127.0.0.1:9200", None
     ),
     "MULU_REDIS_URL": Sample("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0", None),
+    "MULU_ELASTICSEARCH_INDEX": Sample("catalog", "elasticsearch_index", "catalog", "mulu-resources"),
+    "MULU_ELASTICSEARCH_ANALYZER": Sample("IK", "elasticsearch_analyzer", "ik", "cjk"),
+    "MULU_ELASTICSEARCH_PINYIN": Sample("true", "elasticsearch_pinyin", True, False),
+    "MULU_HARVEST_ALLOW_HOSTS": Sample(
+        "ckan.intranet.example, 10.1.2.3", "harvest_allow_hosts", ("ckan.intranet.example", "10.1.2.3"), ()
+    ),
+    "MULU_HARVEST_DENY_HOSTS": Sample("evil.example", "harvest_deny_hosts", ("evil.example",), ()),
     "MULU_TIMEZONE": Sample("Asia/Urumqi", "timezone", "Asia/Urumqi", "Asia/Shanghai"),
     "MULU_ECHO_SQL": Sample("on", "echo_sql", True, False),
     "MULU_COVERAGE_TARGET": Sample("0.75", "coverage_target", 0.75, 0.8),
@@ -65,6 +72,7 @@ BAD = [
     ("MULU_CODE_SEQUENCE_WIDTH", "13"),
     ("MULU_DEFAULT_LOCALE", "fr"),
     ("MULU_TIMEZONE", "Mars/Olympus"),
+    ("MULU_ELASTICSEARCH_ANALYZER", "smartcn"),
 ]
 
 DOCUMENTED_NAMES = [name for name, _default, _meaning in DOCUMENTED]

@@ -1,37 +1,81 @@
-"""Translations of the web interface: the portal's own .po files, falling back to the domain core's messages."""
+"""Translations of the portal for Flask-Babel: the web and core .po files, compiled in memory at startup.
+
+We ship .po files only (no .mo build step that ``pip install -e .`` would have to run): Babel's
+``read_po`` reads them and ``write_mo`` compiles them into memory once per locale. The web's own
+msgids win over the core's, so a template may reuse any core message (field labels, errors).
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import io
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
+from flask import has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale
+from werkzeug.utils import cached_property
 
-from catalog.i18n import gettext as core_gettext
-from catalog.i18n import normalise_locale
+import catalog
+from catalog.i18n import DEFAULT_LOCALE, LOCALES, normalise_locale
 
-_TRANSLATIONS = Path(__file__).parent / "translations"
+WEB_TRANSLATIONS = Path(__file__).parent / "translations"
+CORE_TRANSLATIONS = Path(catalog.__file__).parent / "translations"
+# Languages offered by the switch, in the order shown, with their names written in themselves.
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+SESSION_KEY = "lang"
 
 
 @functools.cache
-def _catalog(locale: str) -> Mapping[str, str]:
-    translations: dict[str, str] = {}
-    for path in sorted((_TRANSLATIONS / locale / "LC_MESSAGES").glob("*.po")):
-        with path.open("rb") as handle:
-            po = read_po(handle, locale=locale)
-        translations.update({m.id: m.string for m in po if m.id and m.string and not m.fuzzy})
-    return translations
+def translations_for(locale: str) -> Translations:
+    """Every message of ``locale`` (core first, then the web's, which win), as a gettext object."""
+    merged = Catalog(locale=locale)
+    for directory in (CORE_TRANSLATIONS, WEB_TRANSLATIONS):
+        for path in sorted((directory / locale / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as handle:
+                for msg in read_po(handle, locale=locale):
+                    if msg.id and msg.string and not msg.fuzzy:
+                        merged[msg.id] = msg
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)
+    buffer.seek(0)
+    return Translations(fp=buffer)
 
 
-def gettext(msgid: str, locale: str | None = None) -> str:
-    """Translate a string of the web interface into ``locale`` (English msgids are the ``en`` rendering).
+class PoDomain(Domain):
+    """A Flask-Babel domain whose translations come from :func:`translations_for`, not from .mo files."""
 
-    :param msgid: the English text, as written in the templates (``{{ _("…") }}``).
-    :param locale: ``zh_CN``, ``en`` or anything :func:`catalog.i18n.normalise_locale` maps onto them.
-    :returns: the translation, the core's translation of the same msgid, or the msgid itself.
-    """
-    locale = normalise_locale(locale)
-    if locale == "en":
-        return msgid
-    return _catalog(locale).get(msgid) or core_gettext(msgid, locale)
+    def get_translations(self):
+        locale = str(get_locale() or DEFAULT_LOCALE)
+        if locale == "en":
+            return Translations()  # English msgids are the English rendering
+        return translations_for(normalise_locale(locale))
+
+
+def select_locale() -> str:
+    """The request's language: ``?lang=`` (remembered in the session), the session, then Accept-Language."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    chosen = request.args.get("lang")
+    if chosen:
+        return normalise_locale(chosen)
+    if session.get(SESSION_KEY) in LOCALES:
+        return session[SESSION_KEY]
+    best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "zh-TW", "en", "en-US", "en-GB"])
+    return normalise_locale(best) if best else DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    """``zh_CN`` or ``en``: what catalog Messages and Text values are rendered in."""
+    return normalise_locale(str(get_locale() or DEFAULT_LOCALE))
+
+
+class PortalBabel(Babel):
+    """Flask-Babel with :class:`PoDomain` as its domain (Babel has no setting for a domain object)."""
+
+    @cached_property
+    def domain_instance(self):
+        return PoDomain()

@@ -1,83 +1,86 @@
-"""The minimal public portal until the full one lands (issue #4): a list of published resources and one resource."""
+"""The home page (the catalog at a glance) and what every template may use: language links, labels, dates."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from datetime import UTC, date, datetime
 
-from catalog.display import value_label
-from catalog.errors import NotFoundError
-from catalog.services.resource import ResourceService
-from catalog.workflow import STATES
+from flask import Blueprint, Flask, render_template, request, url_for
+from flask_login import current_user
+
+from catalog.i18n import Text
+from catalog.search import SearchQuery
+from catalog.workflow import STATES, TRANSITIONS
 from web import deps
-from web.i18n import gettext
+from web.accounts import role_label
+from web.forms import EmptyForm
+from web.i18n import LANGUAGES
 
 portal = Blueprint("portal", __name__)
-PAGE_SIZE = 50
-# Separators between the parts of a grouped element (共享属性: 共享类型, 共享条件 …), per language.
-_PAIR = {"zh_CN": "：", "en": ": "}
-_JOIN = {"zh_CN": "；", "en": "; "}
+RECENT = 8
+TOP_DEPARTMENTS = 8
+# Roles that work inside a department (我的部门) and roles that review (审核).
+# History entries that are not workflow transitions.
+OTHER_ACTIONS = {
+    "create": Text({"zh": "创建", "en": "Created"}),
+    "update": Text({"zh": "修改", "en": "Edited"}),
+    "propose_change": Text({"zh": "提出变更", "en": "Change proposed"}),
+    "approve_change": Text({"zh": "变更通过", "en": "Change approved"}),
+    "return_change": Text({"zh": "变更退回", "en": "Change returned"}),
+}
+WORKSPACE_ROLES = frozenset({"officer", "reviewer", "admin"})
+REVIEW_ROLES = frozenset({"reviewer", "manager", "admin"})
 
 
-@portal.teardown_app_request
-def _close(exc=None) -> None:
-    deps.close_session(exc)
+def _language_url(locale: str) -> str:
+    """The current page in another language (the choice is then remembered in the session)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = ["zh" if locale == "zh_CN" else "en"]
+    return url_for(request.endpoint or "portal.index", **(request.view_args or {}), **args)
 
 
-@portal.app_context_processor
-def _helpers():
-    def _(msgid: str) -> str:
-        return gettext(msgid, deps.locale())
-
-    return {
-        "_": _,
-        "locale": deps.locale(),
-        # The language chosen with ?lang= travels with the portal's own links (as zh or en, nothing else).
-        "lang": ("en" if deps.locale() == "en" else "zh") if request.args.get("lang") else None,
-        "state_label": lambda s: STATES[s].render(deps.locale()),
-    }
+def _local(value):
+    """A stored UTC datetime in the catalog's time zone, to the minute; dates as they are."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(deps.container().timezone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value or ""
 
 
-@portal.app_errorhandler(404)
-def _not_found(_error):
-    return render_template("404.html"), 404
+def register_helpers(app: Flask) -> None:
+    """Template globals and filters shared by every blueprint."""
+
+    @app.context_processor
+    def _helpers():
+        locale = deps.locale()
+        role = getattr(current_user, "role", None) if current_user.is_authenticated else None
+        return {
+            "locale": locale,
+            "languages": LANGUAGES,
+            "language_url": _language_url,
+            "state_label": lambda state: STATES[state].render(locale) if state in STATES else state,
+            "role_label": lambda r: role_label(r, locale),
+            "action_label": lambda a: (TRANSITIONS[a].label if a in TRANSITIONS else OTHER_ACTIONS.get(a, Text({"en": a})))
+            .render(locale),
+            "render": lambda text: text.render(locale) if hasattr(text, "render") else text,
+            "show_workspace": role in WORKSPACE_ROLES,
+            "show_review": role in REVIEW_ROLES,
+            "logout_form": EmptyForm() if role else None,
+        }
+
+    app.jinja_env.filters["local"] = _local
 
 
 @portal.get("/")
 def index():
-    service = ResourceService(deps.container(), deps.session(), deps.actor())
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    resources = service.list(status="published", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total = service.count_by_status().get("published", 0)
-    return render_template("index.html", resources=resources, total=total, page=page, page_size=PAGE_SIZE)
-
-
-@portal.get("/resources/<int:resource_id>")
-def resource(resource_id: int):
-    service = ResourceService(deps.container(), deps.session(), deps.actor())
-    try:
-        item = service.get(resource_id)
-    except NotFoundError:
-        abort(404)
-    container, locale = deps.container(), deps.locale()
-    data = service.to_json(item)
-    rows = []
-    for element in container.profile:
-        if element.type in ("items", "distributions"):
-            continue
-        value = data.get(element.name)
-        if element.type == "department":
-            value = data["department"]["name"]
-        elif element.type == "object":
-            # Each part with its own label: "有条件共享 · 仅限…" would not say which text is the condition.
-            parts = [(child.label.render(locale), value_label(child, (value or {}).get(child.name), container.vocab, locale))
-                     for child in element.children]
-            value = _JOIN[locale].join(f"{label}{_PAIR[locale]}{text}" for label, text in parts if text not in ("", None))
-        else:
-            value = value_label(element, value, container.vocab, locale)
-        rows.append((element.label.render(locale), value))
-    items_element = container.profile.get("items")
-    items = [
-        [value_label(child, item.get(child.name), container.vocab, locale) for child in items_element.children[:4]]
-        for item in data["items"]
-    ]
-    return render_template("resource.html", resource=item, rows=rows, items=items, items_element=items_element)
+    actor, session = deps.actor(), deps.session()
+    result = deps.search_backend().search(
+        session, SearchQuery(facets=("classification", "department"), size=0, highlight=False), actor
+    )
+    classes = [v for v in result.facets.get("classification", []) if v.parent is None]
+    departments = sorted((v for v in result.facets.get("department", []) if v.parent is not None),
+                         key=lambda v: (-v.count, v.value))[:TOP_DEPARTMENTS]
+    recent = deps.resources().list(status="published", limit=RECENT)
+    return render_template("index.html", total=result.total, classes=classes, departments=departments, recent=recent)

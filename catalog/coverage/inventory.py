@@ -17,7 +17,7 @@ from catalog.i18n import Message, message
 from catalog.importing import ImportReport
 from catalog.models import Department, InventoryItem, Resource
 from catalog.models.inventory import INVENTORY_SOURCES
-from catalog.permissions import require
+from catalog.permissions import STAFF_READERS, require
 from catalog.services.base import Service
 from catalog.tabular import Row
 
@@ -121,6 +121,9 @@ class InventoryService(Service):
     def list(self, *, department_id: int | None = None) -> builtins.list[InventoryItem]:
         """The items the actor may read, by department and title; one department's when ``department_id`` is given."""
         query = select(InventoryItem).join(Department, Department.id == InventoryItem.department_id)
+        if self.actor.role not in STAFF_READERS:
+            # Department users read their own inventory only: filter in SQL, check each row below anyway.
+            query = query.where(InventoryItem.department_id.in_(sorted(self.actor.department_ids)))
         if department_id is not None:
             query = query.where(InventoryItem.department_id == department_id)
         items = self.session.scalars(query.order_by(Department.division, Department.catalog_segment,
@@ -159,7 +162,13 @@ class InventoryService(Service):
     def update(self, item_id: int, data: Mapping[str, Any], *, expected_version: int | None = None) -> InventoryItem:
         """Change an item's title, source, basis, description or expected item names (the keys given).
 
+        :param item_id: the item.
+        :param data: the fields to change, as :meth:`create` takes them (``department`` cannot change).
+        :param expected_version: the ``version`` the editor started from.
+        :returns: the item, flushed.
+        :raises ValidationError: for bad values or a title the department's inventory has already.
         :raises ConflictError: when ``expected_version`` is stale.
+        :raises PermissionDeniedError: unless the actor may edit the department's inventory.
         """
         item = self.get(item_id)
         require(access.can_edit_inventory(self.actor, item.department_id), message("edit this department's inventory"))
@@ -179,7 +188,11 @@ class InventoryService(Service):
         return item
 
     def delete(self, item_id: int) -> None:
-        """Remove an item that is no longer expected (a duty abolished, a system retired)."""
+        """Remove an item that is no longer expected (a duty abolished, a system retired).
+
+        :raises NotFoundError: when the item does not exist or is not readable.
+        :raises PermissionDeniedError: unless the actor may edit the department's inventory.
+        """
         item = self.get(item_id)
         require(access.can_edit_inventory(self.actor, item.department_id), message("edit this department's inventory"))
         self.audit("inventory.delete", "inventory_item", item.id, {"title": item.title})
@@ -191,6 +204,9 @@ class InventoryService(Service):
 
         The actor is recorded as the person who confirmed it, with the time.
 
+        :param item_id: the item.
+        :param resource_id: the resource; the stored suggestion when omitted.
+        :returns: the item, flushed.
         :raises ValidationError: when there is no suggestion to confirm, or the resource belongs to another
             department.
         :raises NotFoundError: when the resource does not exist.
@@ -214,7 +230,11 @@ class InventoryService(Service):
         return item
 
     def unlink(self, item_id: int) -> InventoryItem:
-        """Remove an item's confirmed link (the item counts as not cataloged again)."""
+        """Remove an item's confirmed link (the item counts as not cataloged again).
+
+        :returns: the item, flushed.
+        :raises PermissionDeniedError: unless the actor may edit the department's inventory.
+        """
         item = self.get(item_id)
         require(access.can_edit_inventory(self.actor, item.department_id), message("link inventory items"))
         previous = item.resource_id

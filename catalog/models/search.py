@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, event
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from catalog.db import Base
@@ -43,6 +43,20 @@ class SearchIndexEntry(Base):
     updated_at: Mapped[datetime | None] = mapped_column(index=True)
     title_key: Mapped[str] = mapped_column(String(500))
     title_sort: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class SearchState(Base):
+    """The index's generation: a token rewritten in the transaction of every index write.
+
+    Processes cache facet columns and counts under the token they read (``catalog.search.columns``);
+    a different token means the index changed. The token is random rather than incremented, so a
+    rolled-back write's token is never seen again and cannot label other data.
+    """
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 def _after_flush(session: Session, _flush_context) -> None:

@@ -72,7 +72,7 @@ def backend_class(name: str) -> type[SearchBackend]:
 
 def from_settings(container) -> SearchBackend:
     """Build the backend the container's settings name (``search_backend``; ``embedded`` when unset)."""
-    name = getattr(container.settings, "search_backend", None) or DEFAULT_BACKEND
+    name = container.settings.search_backend or DEFAULT_BACKEND
     return backend_class(name).from_settings(container)
 
 

@@ -41,6 +41,10 @@ class FullText:
         """
         raise NotImplementedError
 
+    def match_ids(self, query: str):
+        """A statement selecting the ids of every document matching ``query`` (nothing else: no join, no score)."""
+        raise NotImplementedError
+
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         """A subquery of ``(id, tier, score)`` for the documents matching ``query``.
 
@@ -54,9 +58,18 @@ class FullText:
         """Whether any document has the token (decides whether a Latin word is read as pinyin)."""
         raise NotImplementedError
 
+    def payload(self, document: SearchDocument) -> dict:
+        """The parameters of a document's full-text row (pure Python: rebuilds compute it in worker processes)."""
+        raise NotImplementedError
+
+    def write_payloads(self, connection: Connection, payloads: Sequence[dict]) -> None:
+        """Insert full-text rows made by :meth:`payload`."""
+        raise NotImplementedError
+
     def write(self, connection: Connection, documents: Sequence[SearchDocument]) -> None:
         """Insert full-text rows for documents whose old rows are gone."""
-        raise NotImplementedError
+        if documents:
+            self.write_payloads(connection, [self.payload(d) for d in documents])
 
     def delete(self, connection: Connection, ids: Iterable[int] | None) -> None:
         """Delete the full-text rows of resources (every row when ``ids`` is ``None``)."""
@@ -92,6 +105,9 @@ class Fts5(FullText):
         sub = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{name}").bindparams(**{name: query})
         return id_column.in_(sub.columns(literal_column("rowid")))
 
+    def match_ids(self, query: str):
+        return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_match").bindparams(fts_match=query)
+
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         weights = ", ".join(str(FIELD_WEIGHTS[f]) for f in SEARCH_FIELDS)
         scoring = f"bm25({FTS_TABLE}, {weights})" if score else "NULL"
@@ -111,16 +127,16 @@ class Fts5(FullText):
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"
         return connection.execute(text(sql), {"q": _fts5_string(token)}).first() is not None
 
-    def write(self, connection: Connection, documents: Sequence[SearchDocument]) -> None:
-        if not documents:
+    def payload(self, document: SearchDocument) -> dict:
+        tokens = document.field_tokens()
+        return {"id": document.resource_id, **{f: " ".join(tokens[f]) for f in SEARCH_FIELDS}}
+
+    def write_payloads(self, connection: Connection, payloads: Sequence[dict]) -> None:
+        if not payloads:
             return
-        rows = []
-        for document in documents:
-            tokens = document.field_tokens()
-            rows.append({"id": document.resource_id, **{f: " ".join(tokens[f]) for f in SEARCH_FIELDS}})
         columns = ", ".join(SEARCH_FIELDS)
         values = ", ".join(f":{f}" for f in SEARCH_FIELDS)
-        connection.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, {columns}) VALUES (:id, {values})"), rows)
+        connection.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, {columns}) VALUES (:id, {values})"), list(payloads))
 
     def delete(self, connection: Connection, ids: Iterable[int] | None) -> None:
         if ids is None:
@@ -179,6 +195,10 @@ class PostgresTsvector(FullText):
             **{name: query})
         return id_column.in_(sub.columns(literal_column("resource_id")))
 
+    def match_ids(self, query: str):
+        return text(f"SELECT resource_id FROM {FTS_TABLE} WHERE tsv @@ CAST(:fts_match AS tsquery)").bindparams(
+            fts_match=query)
+
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         scoring = "-ts_rank_cd(CAST(:fts_weights AS real[]), tsv, CAST(:fts_rank AS tsquery))" if score else "NULL"
         # Each matching row is tested against the tier queries itself: no extra index scans.
@@ -199,12 +219,14 @@ class PostgresTsvector(FullText):
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE tsv @@ CAST(:q AS tsquery) LIMIT 1"
         return connection.execute(text(sql), {"q": _lexeme(token)}).first() is not None
 
-    def write(self, connection: Connection, documents: Sequence[SearchDocument]) -> None:
-        if not documents:
+    def payload(self, document: SearchDocument) -> dict:
+        return {"id": document.resource_id, "tsv": tsvector_literal(document.field_tokens())}
+
+    def write_payloads(self, connection: Connection, payloads: Sequence[dict]) -> None:
+        if not payloads:
             return
-        rows = [{"id": d.resource_id, "tsv": tsvector_literal(d.field_tokens())} for d in documents]
         connection.execute(text(f"INSERT INTO {FTS_TABLE} (resource_id, tsv) VALUES (:id, CAST(:tsv AS tsvector))"),
-                           rows)
+                           list(payloads))
 
     def delete(self, connection: Connection, ids: Iterable[int] | None) -> None:
         if ids is None:

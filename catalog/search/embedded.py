@@ -17,8 +17,8 @@ from catalog import permissions as perm
 from catalog.actor import Actor
 from catalog.models import Department, Resource
 from catalog.models.search import SearchIndexEntry
+from catalog.search import columns, indexing
 from catalog.search import highlight as hl
-from catalog.search import indexing
 from catalog.search import text as tx
 from catalog.search.base import Hit, SearchBackend, SearchQuery, SearchResult, Suggestion, check_names
 from catalog.search.dialects import Clause, FullText, full_text_for
@@ -65,28 +65,96 @@ class EmbeddedBackend(SearchBackend):
     def search(self, session: Session, query: SearchQuery, actor: Actor) -> SearchResult:
         """Find resources the actor may read (see :class:`SearchQuery`).
 
+        Counts come from the in-memory column store of the index's current generation, and answers
+        (counts, the page's ids) are cached under that generation: exact after every committed write,
+        in every process (see :mod:`catalog.search.columns`).
+
         :raises SearchError: for an unknown facet, filter field or sort.
         """
         check_names(query, FACETS, SORTS)
         facets = [f for f in query.facets if not (FACETS[f].signed_in_only and actor.is_anonymous)]
         session.flush()
-        full_text = full_text_for(session.get_bind().dialect.name)
+        connection = session.connection()
+        # The database's URL with the token: a process may search several databases (tests, tools).
+        token = (connection.engine.url.render_as_string(), indexing.generation(connection))
+        full_text = full_text_for(connection.dialect.name)
         parsed = tx.parse_query(query.text)
         needs_tree = {"department", "division"} & (set(facets) | set(query.filters))
         builder = FacetBuilder(self._vocab(), load_departments(session) if needs_tree else {})
         if parsed.empty and query.text.strip():
             # Only punctuation, emoji or symbols: nothing can match (rather than everything).
             return self._result(query, [], 0, {f: builder.build(f, {}, query.filters.get(f, ())) for f in facets})
-        clause, tokens = self._resolve(session, full_text, parsed)
-        conditions = [visibility(actor), *self._filters(query, builder)]
+        resolved = columns.ANSWERS.get((token, "resolve", query.text))
+        if resolved is None:
+            resolved = self._resolve(session, full_text, parsed)
+            columns.ANSWERS.put((token, "resolve", query.text), resolved)
+        clause, tokens = resolved
         match = full_text.render(clause) if clause else None
-        counted = conditions + ([full_text.matches(T.c.resource_id, match)] if match else [])
-        total, counts = self._count(session, counted, facets)
+        # Filters resolved to stored values (the department tree is read per search, so moving a
+        # department needs no reindex and cannot leave a stale answer behind).
+        stored = self._stored_filters(query, builder)
+        key = (token, columns.visibility_key(actor), match, tuple(sorted(stored.items())))
+        answer = columns.ANSWERS.get(("counts", *key))
+        if answer is None:
+            answer = self._count_columns(connection, token, full_text, match, stored, actor)
+            columns.ANSWERS.put(("counts", *key), answer)
+        total, by_column = answer
         hits: list[Hit] = []
         if query.size and not query.past_the_end and query.offset < total:
-            hits = self._hits(session, full_text, query, parsed, clause, conditions, counted, tokens, total)
-        values = {f: builder.build(f, counts.get(f, {}), query.filters.get(f, ())) for f in facets}
+            page_key = ("page", *key, query.sort, query.page, query.size, parsed.key)
+            page = columns.ANSWERS.get(page_key)
+            if page is None:
+                conditions = [visibility(actor), *self._filters(query, builder)]
+                counted = conditions + ([full_text.matches(T.c.resource_id, match)] if match else [])
+                page = self._page(session, full_text, query, parsed, clause, conditions, counted, total)
+                columns.ANSWERS.put(page_key, page)
+            hits = self._load_hits(session, page, tokens if query.highlight else set(), query.highlight)
+        values = {f: builder.build(f, by_column.get(_COLUMN[f], {}), query.filters.get(f, ())) for f in facets}
         return self._result(query, hits, total, values)
+
+    @staticmethod
+    def _stored_filters(query: SearchQuery, builder: FacetBuilder) -> dict[str, tuple]:
+        """Filters as stored column → accepted stored values (tree values resolved to what lies below them)."""
+        stored: dict[str, set] = {}
+        for name, values in query.filters.items():
+            if not values:
+                continue
+            if name == "department":
+                wanted = {"department_id": builder.department_ids(values)}
+            elif name == "division":
+                wanted = {"department_id": builder.division_department_ids(values)}
+            elif name == "classification":
+                # 类 and 项 values of one filter are alternatives: kept together under one key.
+                wanted = {"classification": {("class_code", v) if len(v) == 1 else ("item_code", v) for v in values}}
+            else:
+                wanted = {_COLUMN[name]: set(values)}
+            for column, accepted in wanted.items():
+                # Two filters on one column (department and division) must both hold: keep them apart.
+                slot = column
+                while slot in stored:
+                    slot = slot + "+"
+                stored[slot] = accepted
+        return {slot: tuple(sorted(accepted, key=repr)) for slot, accepted in stored.items()}
+
+    @staticmethod
+    def _count_columns(connection, token: tuple[str, int], full_text: FullText, match: str | None, stored: dict[str, tuple],
+                       actor: Actor) -> tuple[int, dict[str, dict]]:
+        """The total and every facet column's counts, from the column store's bitsets."""
+        store = columns.store_for(connection, token[1])
+        rows = store.visible(actor)
+        for slot, accepted in stored.items():
+            column = slot.rstrip("+")
+            if column == "classification":
+                bits = 0
+                for stored_column, value in accepted:
+                    bits |= store.any_of(stored_column, (value,))
+                rows &= bits
+            else:
+                rows &= store.any_of(column, accepted)
+        if match is not None and rows:
+            ids = connection.execute(full_text.match_ids(match)).scalars()
+            rows &= columns.bitset(ids, store.size)
+        return rows.bit_count(), store.counts(rows)
 
     @staticmethod
     def _result(query: SearchQuery, hits, total, facets) -> SearchResult:
@@ -123,7 +191,10 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _count(session: Session, conditions: list, facets: Sequence[str]) -> tuple[int, dict[str, dict]]:
-        """The total and every facet's counts of stored values, in one statement over the filtered set."""
+        """The total and every facet's counts of stored values, in one SQL statement over the filtered set.
+
+        Searches count with :meth:`_count_columns`; this is the reference the column store is tested against.
+        """
         columns = sorted({_COLUMN[f] for f in facets})
         if not columns:
             return session.scalar(select(func.count()).select_from(T).where(*conditions)) or 0, {}
@@ -142,9 +213,10 @@ class EmbeddedBackend(SearchBackend):
                 by_column.setdefault(facet, {})[int(value) if facet == "department_id" else value] = n
         return total, {f: by_column.get(_COLUMN[f], {}) for f in facets}
 
-    def _hits(self, session: Session, full_text: FullText, query: SearchQuery, parsed: tx.ParsedQuery,
-              clause: Clause, conditions: list, counted: list, tokens: set[str], total: int) -> list[Hit]:
-        """One page of hits.
+    @staticmethod
+    def _page(session: Session, full_text: FullText, query: SearchQuery, parsed: tx.ParsedQuery,
+              clause: Clause, conditions: list, counted: list, total: int) -> list[tuple[int, float | None]]:
+        """The ids and engine scores of one page of hits.
 
         Relevance is tiered: an exact title match first, then the whole query in the title, in the
         keywords, in the abstract, then the rest (items, or words spread over fields); within a tier the
@@ -170,8 +242,7 @@ class EmbeddedBackend(SearchBackend):
                 statement = statement.order_by(title, T.c.resource_id)
             else:
                 statement = statement.order_by(T.c.updated_at.desc(), T.c.resource_id.desc())
-        page = session.execute(statement.limit(query.size).offset(query.offset)).all()
-        return self._load_hits(session, page, tokens if query.highlight else set(), query.highlight)
+        return [tuple(row) for row in session.execute(statement.limit(query.size).offset(query.offset))]
 
     @staticmethod
     def _load_hits(session: Session, page, tokens: set[str], highlight: bool) -> list[Hit]:
@@ -236,13 +307,15 @@ class EmbeddedBackend(SearchBackend):
 
     # -- indexing ------------------------------------------------------------------------------------
 
-    def reindex(self, session: Session, since: datetime | None = None) -> int:
+    def reindex(self, session: Session, since: datetime | None = None,
+                progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the index in the session's transaction (the caller commits); idempotent.
 
         :param since: only resources updated at or after this time; everything when ``None``.
+        :param progress: called with (resources done, resources to do) after each batch.
         :returns: the number of resources indexed.
         """
-        return indexing.rebuild(session, since)
+        return indexing.rebuild(session, since, progress)
 
 
 def _satisfies(text: str, clause: Clause, prefixes: Sequence[str]) -> bool:

@@ -46,7 +46,6 @@ def test_a_complete_resource_scores_100_without_pretending_links_were_checked(wo
 
 def test_missing_fields_and_unknown_codes_lower_the_score(world):
     resource = world.resource("published")
-    resource.source_system = None
     resource.extras = {**resource.extras, "source_system": None}
     resource.format_type = None
     resource.update_cycle = "99"  # e.g. a code dropped from a replaced vocabulary

@@ -217,3 +217,24 @@ def _record(package):
     from harvesters.base import RemoteRecord
 
     return RemoteRecord(package.get("id") or package["name"], package)
+
+
+def test_a_remote_change_to_a_completed_published_resource_keeps_local_items(site, sources, harvest, session, world,
+                                                                             birmingham, clock):
+    packages = copy.deepcopy(birmingham)
+    serve_ckan(site, packages)
+    source = sources("merge", "ckan", site.base)
+    harvest(source)
+    link = session.scalars(select(HarvestLink).where(HarvestLink.remote_id == packages[0]["id"])).one()
+    service = world.service("admin")
+    service.update(link.resource_id, resource_input(world.mzj, title="Purchase Card Transactions"))
+    for action in ("submit", "register", "request_publication", "publish"):
+        service.transition(link.resource_id, action, comment="测试")
+    packages[0]["notes"] = "Updated upstream."
+    packages[0]["metadata_modified"] = "2026-11-01T12:00:00"
+    clock.advance(days=1)
+    result = harvest(source)
+    assert result.job.counts.get("updated") == 1, result.outcomes
+    change = service.pending_change(link.resource_id)
+    assert change.data["abstract"] == "Updated upstream."
+    assert [item["name"] for item in change.data["items"]] == ["姓名", "身份证号码", "保障金额"]

@@ -14,6 +14,7 @@ from catalog.models import Resource
 from catalog.models.search import SearchIndexEntry
 from catalog.search import FACETS, MAX_PAGE_SIZE, SearchError, SearchQuery
 from catalog.search import text as tx
+from catalog.search.embedded import EmbeddedBackend
 from tests.catalog.factories import resource_input
 
 ALL = 100
@@ -293,8 +294,10 @@ def test_reindex_is_idempotent_and_repairs_drift(backend, catalog, session):
     assert search(backend, catalog, text="花名册").total == 0
     assert backend.reindex(session, since=population.updated_at) >= 1
     assert names(catalog, search(backend, catalog, text="花名册")) == ["population"]
-    session.execute(text("DELETE FROM search_index"))
-    assert search(backend, catalog).total == 0
+    if isinstance(backend, EmbeddedBackend):
+        # Only the embedded index lives in tables of the catalog's own database.
+        session.execute(text("DELETE FROM search_index"))
+        assert search(backend, catalog).total == 0
     backend.reindex(session)
     assert search(backend, catalog).total == len(catalog.resources)
 
