@@ -395,14 +395,13 @@ def resource_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str |
     in place, a published one as a change awaiting review; a record equal to the stored one is left alone.
     New records become drafts.
     """
-    from catalog.i18n import message
     from catalog.importing import ImportRejectedError
     from catalog.services.resource import ResourceService
     from catalog.services.resource_import import import_resources
 
     container = ctx.container
     # JSON Lines are counted in lines, spreadsheets in rows, as the user's editor shows them.
-    row_word = message("line") if path.suffix.lower() in JSONL_SUFFIXES else None
+    lines_of_text = path.suffix.lower() in JSONL_SUFFIXES
     try:
         with container.unit_of_work() as session:
             service = ResourceService(container, session, ctx.actor(session, as_user))
@@ -411,13 +410,13 @@ def resource_import(ctx: Context, path: Path, skip_invalid: bool, as_user: str |
                 report = import_resources(service, records, skip_invalid=skip_invalid,
                                           progress=lambda n: bar.update(n - bar.pos))
     except ImportRejectedError as exc:
-        click.echo(exc.report.render(ctx.locale, row_word=row_word), err=True)
+        click.echo(exc.report.render(ctx.locale, lines_of_text=lines_of_text), err=True)
         click.echo(exc.message.render(ctx.locale), err=True)
         sys.exit(1)
     except MuluError as exc:
         click.echo(exc.render(ctx.locale), err=True)
         sys.exit(1)
-    click.echo(report.render(ctx.locale, row_word=row_word))
+    click.echo(report.render(ctx.locale, lines_of_text=lines_of_text))
 
 
 @resource.command("export")

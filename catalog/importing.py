@@ -42,9 +42,11 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def render(self, locale: str | None = None, *, row_word: Message | None = None) -> str:
-        """A terminal-friendly summary: counts, then each bad row with its reasons."""
-        row_word = row_word or message("row")
+    def render(self, locale: str | None = None, *, lines_of_text: bool = False) -> str:
+        """A terminal-friendly summary: counts, then each bad row with its reasons.
+
+        :param lines_of_text: number the errors as lines (JSON Lines) rather than spreadsheet rows.
+        """
         lines = [message("{created} created, {updated} updated, {skipped} skipped, {errors} with errors.",
                          created=self.created, updated=self.updated, skipped=self.skipped,
                          errors=len(self.errors)).render(locale)]
@@ -55,7 +57,9 @@ class ImportReport:
                                  "and the published versions stay as they are until approved.",
                                  count=self.changes).render(locale))
         for error in self.errors:
-            lines.append(f"{row_word.render(locale)} {error.number}:")
+            heading = message("line {number}:", number=error.number) if lines_of_text else \
+                message("row {number}:", number=error.number)
+            lines.append(heading.render(locale))
             lines.extend(f"  {line}" for line in error.render(locale))
         return "\n".join(lines)
 

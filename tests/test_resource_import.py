@@ -122,7 +122,7 @@ def test_import_of_1000_with_3_bad_rejects_all_and_names_each_line(cli, tmp_path
     # The same report in Chinese names the fields by their Chinese labels.
     bad = [record for number, record in enumerate(_thousand_with_three_bad(), 1) if number in (17, 500, 998)]
     chinese = cli("resource", "import", str(write_jsonl(tmp_path / "bad.jsonl", bad))).stderr
-    assert re.findall(r"^行号 (\d+):$", chinese, flags=re.MULTILINE) == ["1", "2", "3"]
+    assert re.findall(r"^第 (\d+) 行：$", chinese, flags=re.MULTILINE) == ["1", "2", "3"]
     assert "信息资源名称" in chinese and "共享属性 · 共享条件" in chinese and "信息项 第2行 · 数据长度" in chinese
 
 

@@ -18,7 +18,8 @@ from babel.messages.pofile import read_po
 from catalog.i18n import Message, Text, message
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [*sorted((ROOT / "catalog").rglob("*.py")), ROOT / "cli.py"]
+# Harvesters build their messages with catalog.i18n too, and their zh_CN renderings live in the same place.
+SOURCES = [*sorted((ROOT / "catalog").rglob("*.py")), *sorted((ROOT / "harvesters").rglob("*.py")), ROOT / "cli.py"]
 PO_DIR = ROOT / "catalog" / "translations" / "zh_CN" / "LC_MESSAGES"
 
 # The keywords of ``pybabel extract -k message -k Message -k N_ -k gettext``, plus two helpers that wrap

@@ -241,10 +241,11 @@ class ResourceService(Service):
                 message("“{action}” is not possible for a resource in the state “{state}”.",
                         action=transition.label, state=workflow.STATES[state])
             )
-        perm.require(transition.permission(self.actor, resource.department_id, state), transition.label)
+        perm.require(transition.permission(self.actor, resource.department_id, state),
+                     message("take the action “{action}”", action=transition.label))
         comment = (comment or "").strip() or None
         if transition.needs_comment and not comment:
-            raise ValidationError({"comment": [message("A reason is required to {action}.", action=transition.label)]})
+            raise ValidationError({"comment": [message("A reason is required for “{action}”.", action=transition.label)]})
         if action == "submit":
             self.schema.load(self.to_json(resource))
         target = workflow.target_state(
@@ -413,6 +414,9 @@ class ResourceService(Service):
                 setattr(resource, column, value)
         if unit and not data.get("provider_unit"):
             resource.provider_unit = unit
+        if not resource.metadata_maintainer:
+            # GB/T 21063.3 元数据维护方: the provider unless the cataloguer names another body.
+            resource.metadata_maintainer = department.name
         for (group, key), column in _NESTED.items():
             if group in data:
                 setattr(resource, column, (data[group] or {}).get(key))

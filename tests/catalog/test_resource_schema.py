@@ -416,3 +416,11 @@ def test_unknown_department(world):
         with pytest.raises(ValidationError) as err:
             service.create(draft_input(ref))
         assert_labelled(err.value.fields, "department", "信息资源提供方", "Provider")
+
+
+def test_metadata_maintainer_defaults_to_the_provider(world):
+    service = world.service(world.actor("officer"))
+    resource = service.create(resource_input(world.mzj))
+    assert service.to_json(resource)["metadata_maintainer"] == world.mzj.name
+    named = service.create(resource_input(world.mzj, title="另一资源", metadata_maintainer="淮南市数据资源管理局"))
+    assert service.to_json(named)["metadata_maintainer"] == "淮南市数据资源管理局"
