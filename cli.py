@@ -989,8 +989,8 @@ def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
 
 @harvest_source.command("add")
 @click.argument("name")
-@click.option("--type", "type_", required=True, help="Harvester: ckan, dcat, spreadsheet (or a plugin's).")
-@click.option("--url", required=True, help="The remote catalog (CKAN site, DCAT document, spreadsheet file).")
+@click.option("--type", "type_", required=True, help="Harvester: ckan, dcat, csw, spreadsheet (or a plugin's).")
+@click.option("--url", required=True, help="The remote catalog (CKAN site, DCAT document, CSW endpoint, spreadsheet file).")
 @click.option("--department", required=True, help="The providing department: key, USCC, id or name.")
 @click.option("--classification", required=True, help="Default 信息资源分类, e.g. 307 (类+项).")
 @click.option("--title", default="", help="A title for people.")
@@ -1109,6 +1109,32 @@ def harvest_jobs(ctx: Context, source: str | None, job_id: int | None, limit: in
             return
         for job in service.jobs(source, limit=limit):
             click.echo(f"{job.source.name}: " + "\n".join(job_lines(job, ctx.locale)))
+
+
+@harvest.command("worker")
+@click.option("--interval", type=click.FloatRange(1, 86400), default=60, show_default=True,
+              help="Seconds between looks for due sources.")
+@click.option("--once", is_flag=True, help="Look once, run what is due, and stop.")
+@pass_context
+def harvest_worker(ctx: Context, interval: float, once: bool) -> None:
+    """Run due harvest jobs in a loop; with MULU_REDIS_URL, share them with other workers through RQ."""
+    from harvesters.report import job_lines
+    from harvesters.worker import redis_url, run_worker
+
+    url = redis_url(ctx.settings)
+
+    def report(done: list) -> None:
+        for item in done:
+            if isinstance(item, int):
+                click.echo(f"queued source {item}")
+            else:
+                click.echo(f"{item.job.source.name}: " + "\n".join(job_lines(item.job, ctx.locale)))
+
+    click.echo(f"harvest worker: {'RQ queue on Redis' if url else 'in process'}, every {interval:g} s", err=True)
+    try:
+        run_worker(ctx.container, redis=url, interval=interval, once=once, on_tick=report)
+    except KeyboardInterrupt:
+        click.echo("harvest worker stopped", err=True)
 
 if __name__ == "__main__":
     main()

@@ -104,6 +104,8 @@ class Settings:
     # Harvesting refuses loopback and private addresses unless a host is allowed here (intranet portals).
     harvest_allow_hosts: tuple[str, ...] = ()
     harvest_deny_hosts: tuple[str, ...] = ()
+    # Several harvest workers on several machines share one RQ queue on this Redis.
+    redis_url: str | None = None
     # The plan's target: 80% of the departments' resources cataloged, registered and published by the
     # end of the 11th five-year period (淮府〔2007〕20号).
     coverage_target: float = 0.8
@@ -143,6 +145,7 @@ class Settings:
             elasticsearch_pinyin=_bool(env, "MULU_ELASTICSEARCH_PINYIN", False),
             harvest_allow_hosts=_list(env, "MULU_HARVEST_ALLOW_HOSTS", ()),
             harvest_deny_hosts=_list(env, "MULU_HARVEST_DENY_HOSTS", ()),
+            redis_url=env.get("MULU_REDIS_URL") or None,
             coverage_target=_ratio(env, "MULU_COVERAGE_TARGET", 0.8),
             coverage_target_date=_date(env, "MULU_COVERAGE_TARGET_DATE", date(2010, 12, 31)),
         )
@@ -180,6 +183,7 @@ DOCUMENTED = (
     ("MULU_ELASTICSEARCH_PINYIN", "false", "add pinyin sub-fields (needs the pinyin plugin)"),
     ("MULU_HARVEST_ALLOW_HOSTS", "(none)", "hosts harvesting may reach even on private addresses, comma-separated"),
     ("MULU_HARVEST_DENY_HOSTS", "(none)", "hosts harvesting must never reach, comma-separated"),
+    ("MULU_REDIS_URL", "(none)", "Redis URL: `mulu harvest worker` then shares an RQ queue with other workers"),
     ("MULU_COVERAGE_TARGET", "0.8", "share of expected inventory items to publish (0 < x ≤ 1), per department"),
     ("MULU_COVERAGE_TARGET_DATE", "2010-12-31", "date the coverage target is due (ISO date; the plan's period end)"),
 )

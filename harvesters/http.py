@@ -132,7 +132,21 @@ class HttpClient:
 
     def get(self, url: str, *, params: Mapping[str, object] | None = None, headers: Mapping[str, str] | None = None,
             max_bytes: int | None = None, read_timeout: float | None = None) -> Response:
-        """GET a URL, following redirects under the policy.
+        """GET a URL, following redirects under the policy (see :meth:`request`)."""
+        return self.request("GET", url, params=params, headers=headers, max_bytes=max_bytes, read_timeout=read_timeout)
+
+    def post(self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, max_bytes: int | None = None,
+             read_timeout: float | None = None) -> Response:
+        """POST ``body`` to a URL (a CSW GetRecords document …), following redirects under the policy.
+
+        A 307/308 redirect repeats the POST at the new address; 301/302/303 continue with a GET.
+        """
+        return self.request("POST", url, body=body, headers=headers, max_bytes=max_bytes, read_timeout=read_timeout)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, object] | None = None, body: bytes | None = None,
+                headers: Mapping[str, str] | None = None, max_bytes: int | None = None,
+                read_timeout: float | None = None) -> Response:
+        """Fetch a URL, following redirects under the policy.
 
         :param params: query parameters appended to the URL.
         :param max_bytes: a lower (or, up to the source's setting, higher) size limit for this fetch.
@@ -154,9 +168,11 @@ class HttpClient:
                                            url=url), url=url)
             seen.append(current)
             response = self._request(current, {**self.headers, **(headers or {})}, limit, deadline,
-                                     read_timeout or self.policy.read_timeout)
+                                     read_timeout or self.policy.read_timeout, method=method, body=body)
             if response.status in (301, 302, 303, 307, 308) and response.headers.get("location"):
                 current = urljoin(current, response.headers["location"])
+                if response.status not in (307, 308):
+                    method, body = "GET", None
                 continue
             if response.status >= 400:
                 raise HarvestError(message("{url} answered HTTP {status}.", url=current, status=response.status),
@@ -171,7 +187,8 @@ class HttpClient:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _request(self, url: str, headers: Mapping[str, str], limit: int, deadline: float, read_timeout: float) -> Response:
+    def _request(self, url: str, headers: Mapping[str, str], limit: int, deadline: float, read_timeout: float, *,
+                 method: str = "GET", body: bytes | None = None) -> Response:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
@@ -186,7 +203,7 @@ class HttpClient:
         host_header = host if parts.port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
         request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate", **headers, "Host": host_header}
         try:
-            raw = pool.urlopen("GET", path, headers=request_headers, redirect=False, retries=False,
+            raw = pool.urlopen(method, path, body=body, headers=request_headers, redirect=False, retries=False,
                                preload_content=False, decode_content=True, assert_same_host=False)
         except ReadTimeoutError:
             raise _timeout(url) from None

@@ -21,6 +21,7 @@ from harvesters.base import Harvester
 ENTRY_POINT_GROUP = "mulu.harvesters"
 BUILTIN = {
     "ckan": "harvesters.ckan:CkanHarvester",
+    "csw": "harvesters.csw:CswHarvester",
     "dcat": "harvesters.dcat:DcatHarvester",
     "spreadsheet": "harvesters.spreadsheet:SpreadsheetHarvester",
 }

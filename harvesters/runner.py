@@ -281,7 +281,9 @@ def run_due(container, *, now: Callable[[], datetime] = utcnow, http: HttpClient
         session = container.session_factory()
         try:
             source = session.get(HarvestSource, source_id)
-            results.append(run_source(container, session, source, http=http, secrets=secrets, now=now, client=client))
+            result = run_source(container, session, source, http=http, secrets=secrets, now=now, client=client)
+            result.job.source  # noqa: B018 (loaded while the session is open: callers print its name)
+            results.append(result)
         except HarvestBusyError:
             session.rollback()
         except Exception:

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     :param settings: settings to use; read from ``MULU_*`` variables when omitted.
     :param container: an existing container (tests, the demo); built from the settings when omitted.
     """
-    from web import accounts, departments, errors, portal, resources, search, workspace
+    from web import accounts, departments, editing, errors, portal, resources, search, workspace
     from web.i18n import SESSION_KEY, PortalBabel, select_locale
 
     container = container or Container.from_settings(settings)
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         deps.close_session(exc)
 
     for blueprint in (portal.portal, accounts.accounts, search.search, resources.resources,
-                      departments.departments, workspace.workspace):
+                      departments.departments, workspace.workspace, editing.editing):
         app.register_blueprint(blueprint)
     errors.register(app)
     portal.register_helpers(app)

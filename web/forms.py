@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -36,3 +37,16 @@ class ActionForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with nothing but the CSRF token (sign out)."""
+
+
+class ResourceForm(FlaskForm):
+    """The CSRF token and the version the edit started from; the fields come from the profile (resource_form.py)."""
+
+    expected_version = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    """Upload of the filled-in XLSX template."""
+
+    file = FileField(_l("Filled-in template (.xlsx)"),
+                     validators=[FileRequired(), FileAllowed(["xlsx"], _l("Only .xlsx files of the template."))])

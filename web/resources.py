@@ -11,7 +11,7 @@ from flask_login import login_required
 from catalog import permissions as perm
 from catalog.diff import diff_snapshots
 from catalog.errors import MuluError, NotFoundError, ValidationError, WorkflowError
-from catalog.workflow import TRANSITIONS, allowed_actions
+from catalog.workflow import EDITABLE, TRANSITIONS, allowed_actions
 from web import deps
 from web.display import fields, plain, tables
 from web.forms import ActionForm
@@ -39,6 +39,7 @@ def _page(resource_id: int, forms: dict[str, ActionForm] | None = None, status: 
         transitions=TRANSITIONS, change=change, change_diff=change_diff, change_form=change_form,
         can_review_change=perm.can_review_change(actor, resource.department_id),
         can_history=perm.can_view_history(actor, resource.department_id), plain=plain,
+        can_edit=perm.can_edit_resource(actor, resource.department_id) and resource.status in (*EDITABLE, "published"),
     ), status
 
 

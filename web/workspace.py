@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
+from catalog import permissions as perm
 from catalog.models import Resource, ResourceChange
 from catalog.workflow import REVIEW_STATES, STATES, TRANSITIONS, allowed_actions
 from web import deps
@@ -31,7 +32,9 @@ def mine():
         returns = [e for e in service.workflow_events(resource.id) if e.action == "return"]
         if returns:
             reasons[resource.id] = returns[-1]
-    return render_template("workspace.html", groups=groups, reasons=reasons, department=actor.department_id)
+    can_create = any(perm.can_create_resource(actor, d.id) for d in deps.departments().list())
+    return render_template("workspace.html", groups=groups, reasons=reasons, department=actor.department_id,
+                           can_create=can_create)
 
 
 @workspace.get("/review")

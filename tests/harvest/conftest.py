@@ -28,6 +28,7 @@ class Site:
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.handlers: list[tuple[str, Handler]] = []
         self.requests: list[str] = []
+        self.bodies: list[bytes] = []  # POSTed bodies, in order (a handler reads the last one)
         self.port = 0
         self.rewrite: dict[bytes, bytes] = {}
 
@@ -83,6 +84,11 @@ def _request_handler(site: Site):
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            site.bodies.append(self.rfile.read(length))
+            self.do_GET()
 
         def log_message(self, *args):
             pass

@@ -1,0 +1,123 @@
+"""``mulu harvest worker``: a long-running process that runs due harvest jobs.
+
+Without Redis (``MULU_REDIS_URL`` unset) each tick does what ``mulu harvest run-due`` does, in process.
+With Redis, each tick reaps stuck jobs, **enqueues** every due source on the RQ queue ``mulu-harvest``
+(job id ``mulu-harvest-source-<id>``, so a source queued or running on any machine is not queued
+twice), then works the queue in burst mode: several workers on several machines share the sources,
+and the runner's own lock (a ``running`` job per source) keeps one source from running twice.
+
+An RQ job carries only the source id; the worker process that picks it up builds its container
+from its own settings (``Container.from_settings``), unless :func:`run_worker` registered one (the
+in-process :class:`rq.SimpleWorker` used here and in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from catalog.db import utcnow
+from harvesters.models import HarvestSource
+from harvesters.runner import HarvestBusyError, due_sources, reap_stuck_jobs, run_due, run_source
+
+QUEUE = "mulu-harvest"
+log = logging.getLogger(__name__)
+# What run_worker shares with the jobs it works in process: container, http client, clock.
+_local: dict[str, Any] = {}
+
+
+def redis_url(settings) -> str | None:
+    """``MULU_REDIS_URL`` (``settings.redis_url``), or ``None`` for the in-process worker."""
+    return settings.redis_url or None
+
+
+def enqueue_due(container, connection, *, now: Callable[[], datetime] = utcnow, queue_name: str = QUEUE) -> list[int]:
+    """Reap stuck jobs and put every due source on the queue (unless already queued or running).
+
+    :returns: the ids of the sources enqueued now.
+    """
+    from rq import Queue
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    queue = Queue(queue_name, connection=connection)
+    with container.unit_of_work() as session:
+        reap_stuck_jobs(session, now())
+        ids = [source.id for source in due_sources(session, now())]
+    enqueued = []
+    for source_id in ids:
+        job_id = f"{queue_name}-source-{source_id}"
+        try:
+            status = Job.fetch(job_id, connection=connection).get_status(refresh=True)
+        except NoSuchJobError:
+            status = None
+        if status is not None and str(getattr(status, "value", status)) in ("queued", "started", "deferred", "scheduled"):
+            continue
+        queue.enqueue(harvest_source_job, source_id, job_id=job_id, job_timeout=6 * 3600, result_ttl=86400,
+                      failure_ttl=7 * 86400)
+        enqueued.append(source_id)
+    return enqueued
+
+
+def harvest_source_job(source_id: int) -> dict[str, Any] | None:
+    """The RQ job: harvest one source; returns the job's status and counts (kept as the RQ result)."""
+    container = _local.get("container")
+    if container is None:
+        from catalog.config import Settings
+        from catalog.container import Container
+
+        container = Container.from_settings(Settings.from_env())
+    session = container.session_factory()
+    try:
+        source = session.get(HarvestSource, source_id)
+        if source is None or not source.active:
+            return None
+        result = run_source(container, session, source, client="worker", http=_local.get("http"),
+                            now=_local.get("now") or utcnow)
+        return {"source": source.name, "status": result.job.status, "counts": dict(result.job.counts)}
+    except HarvestBusyError:
+        session.rollback()
+        return {"source_id": source_id, "status": "busy"}
+    finally:
+        session.close()
+
+
+def run_worker(container, *, redis: str | None = None, interval: float = 60.0, once: bool = False,
+               stop: threading.Event | None = None, queue_name: str = QUEUE, http=None,
+               now: Callable[[], datetime] = utcnow, on_tick: Callable[[list], None] | None = None) -> None:
+    """Run due harvest jobs every ``interval`` seconds until ``stop`` is set (or after one tick with ``once``).
+
+    :param redis: a Redis URL: share the work through RQ; ``None``: run in process.
+    """
+    stop = stop or threading.Event()
+    connection = None
+    if redis:
+        from redis import Redis
+
+        connection = Redis.from_url(redis)
+        connection.ping()
+    _local.update(container=container, http=http, now=now)
+    try:
+        while not stop.is_set():
+            try:
+                if connection is None:
+                    done = run_due(container, client="worker", http=http, now=now)
+                else:
+                    from rq import Queue, SimpleWorker
+
+                    done = enqueue_due(container, connection, queue_name=queue_name, now=now)
+                    queue = Queue(queue_name, connection=connection)
+                    SimpleWorker([queue], connection=connection).work(burst=True, logging_level="WARNING")
+            except Exception:  # one bad tick (Redis away, database restarting) must not end the worker
+                log.exception("harvest worker tick failed")
+                done = []
+            if on_tick:
+                on_tick(done)
+            if once:
+                return
+            stop.wait(interval)
+    finally:
+        _local.clear()

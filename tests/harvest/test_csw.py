@@ -1,0 +1,256 @@
+"""The CSW harvester: captured GetRecords answers (pycsw, GeoNetwork, INSPIRE, ckanext-spatial) served locally,
+then a real pycsw 2.6.2 server in its own virtualenv."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from catalog.models import Resource
+from harvesters.base import HarvestContext
+from harvesters.csw import CswHarvester, get_records_body
+from harvesters.registry import get
+from harvesters.xml import parse_xml
+
+ENVELOPE = (b'<?xml version="1.0" encoding="UTF-8"?><csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" '
+            b'version="2.0.2"><csw:SearchResults numberOfRecordsMatched="%d" numberOfRecordsReturned="%d" nextRecord="0" '
+            b'elementSet="full">%s</csw:SearchResults></csw:GetRecordsResponse>')
+
+
+def _records(*documents: bytes) -> bytes:
+    """A GetRecords answer holding whole ISO records (their XML declarations removed)."""
+    bodies = [re.sub(rb"^\s*<\?xml[^>]*\?>", b"", doc) for doc in documents]
+    return ENVELOPE % (len(bodies), len(bodies), b"".join(bodies))
+
+
+def _serve(site, pages: dict[int, bytes], path: str = "/csw") -> str:
+    """Serve GetRecords pages by startPosition, from the KVP query or the POSTed XML."""
+
+    def handler(path, params):
+        if "startPosition" in params:
+            start = int(params["startPosition"])
+        else:
+            start = int(re.search(rb'startPosition="(\d+)"', site.bodies[-1]).group(1))
+        body = pages.get(start)
+        if body is None:
+            return 404, {"Content-Type": "text/plain"}, b"no such page"
+        return 200, {"Content-Type": "application/xml"}, body
+
+    return site.handle(path, handler)
+
+
+def _next(body: bytes, value: int) -> bytes:
+    return re.sub(rb'nextRecord="\d+"', b'nextRecord="%d"' % value, body, count=1)
+
+
+def test_registered():
+    assert get("csw") is CswHarvester
+
+
+def test_pycsw_dublin_core_pages_and_a_record_without_title(fixtures_dir, site, sources, harvest, session):
+    # pycsw's own expected answers: records 1–5 (nextRecord 6), then the last page (nextRecord 0).
+    first = (fixtures_dir / "pycsw/default-expected/post_GetRecords-all.xml").read_bytes()
+    end = (fixtures_dir / "pycsw/default-expected/post_GetRecords-end.xml").read_bytes()
+    url = _serve(site, {1: first, 6: end})
+    source = sources("pycsw-dc", "csw", url, config={"output_schema": "dc", "max_records": 5})
+    result = harvest(source)
+    assert result.job.counts == {"created": 6, "error": 2}, result.job.errors
+    assert result.job.status == "done_with_errors"
+    by_id = {o.remote_id: o for o in result.outcomes}
+    # urn:uuid:1ef30a8b… is a csw:Record without a dc:title: its own error, the page goes on.
+    untitled = by_id["urn:uuid:1ef30a8b-876d-4828-9246-c37ab4510bbd"]
+    assert untitled.status == "error" and "GetRecordById" in untitled.url and "1ef30a8b" in untitled.url
+    assert len(site.bodies) == 2
+    assert b'startPosition="1"' in site.bodies[0] and b'startPosition="6"' in site.bodies[1]
+    assert b'outputSchema="http://www.opengis.net/cat/csw/2.0.2"' in site.bodies[0]
+    created = session.get(Resource, by_id["urn:uuid:19887a8a-f6b0-4a63-ae56-7fba0e17801f"].resource_id)
+    assert created.title == "Lorem ipsum" and created.status == "draft"
+    second = harvest(source)
+    assert second.job.counts == {"unchanged": 6, "error": 2}
+
+
+def test_iso_19139_answer_from_pycsw_apiso(fixtures_dir, site, sources, harvest, session):
+    page = _next((fixtures_dir / "pycsw/apiso-expected/post_GetRecords-all.xml").read_bytes(), 0)
+    url = _serve(site, {1: page})
+    result = harvest(sources("apiso", "csw", url, config={"method": "get"}))
+    assert result.job.counts.get("created") == 5, result.job.errors
+    assert "outputSchema=http%3A%2F%2Fwww.isotc211.org%2F2005%2Fgmd" in site.requests[0]
+    assert "startPosition=1" in site.requests[0] and "request=GetRecords" in site.requests[0]
+    resource = session.get(Resource, next(o.resource_id for o in result.outcomes if o.remote_id == "3e9a8c05"))
+    assert resource.title == "test Title"
+
+
+def test_geonetwork_paging_that_goes_round_stops(fixtures_dir, site, sources, harvest):
+    # udata's GeoNetwork captures: page 1 (nextRecord 3), page 3 (nextRecord 5); asked for 5 the server
+    # answers page 1 again. The listing stops, is incomplete, and nothing is withdrawn.
+    page1 = (fixtures_dir / "udata/csw/geonetwork-iso19139-page-1.xml").read_bytes()
+    page3 = (fixtures_dir / "udata/csw/geonetwork-iso19139-page-3.xml").read_bytes()
+    url = _serve(site, {1: page1, 3: page3, 5: page1})
+    source = sources("geonetwork", "csw", url, config={"max_records": 2}, withdraw_after_days=0)
+    result = harvest(source)
+    assert result.job.counts == {"created": 4}, result.job.errors
+    assert result.job.status == "done_with_errors"
+    assert "paging stopped" in result.job.errors[0]["message"]["en"]
+    assert len(site.bodies) == 3
+    again = harvest(source)
+    assert again.job.counts == {"unchanged": 4}
+
+
+def test_next_record_that_does_not_move_forward_stops(fixtures_dir, site, sources, harvest):
+    page1 = _next((fixtures_dir / "udata/csw/geonetwork-iso19139-page-1.xml").read_bytes(), 1)
+    url = _serve(site, {1: page1})
+    result = harvest(sources("stuck", "csw", url))
+    assert result.job.counts == {"created": 2}
+    assert "does not move past" in result.job.errors[0]["message"]["en"]
+    assert len(site.bodies) == 1
+
+
+def test_inspire_jump_in_next_record(fixtures_dir, site, sources, harvest):
+    # OWSLib's INSPIRE capture: 216 matched, 2 returned, nextRecord 85 — followed as the server says.
+    first = (fixtures_dir / "owslib/inspire-getrecords-response.xml").read_bytes()
+    last = (fixtures_dir / "udata/csw/geoplateforme-iso19139-IGNF_RPG.xml").read_bytes()
+    url = _serve(site, {1: first, 85: last})
+    result = harvest(sources("inspire", "csw", url))
+    assert result.job.status == "done", result.job.errors
+    assert result.job.counts == {"created": 3}
+
+
+def test_one_bad_iso_record_does_not_abort_its_page(fixtures_dir, site, sources, harvest):
+    page = _next((fixtures_dir / "pycsw/apiso-expected/post_GetRecords-all.xml").read_bytes(), 0)
+    # The first record loses its identificationInfo; the second its fileIdentifier.
+    head, *records = page.split(b"<gmd:MD_Metadata")
+    records[0] = records[0].replace(b"gmd:identificationInfo>", b"gmd:identificationInfoX>")
+    records[1] = records[1].replace(b"gmd:fileIdentifier>", b"gmd:fileIdentifierX>")
+    page = b"<gmd:MD_Metadata".join([head, *records])
+    url = _serve(site, {1: page})
+    result = harvest(sources("bad", "csw", url))
+    errors = [o for o in result.outcomes if o.status == "error"]
+    assert result.job.counts.get("created") == 3, result.job.errors
+    assert {o.remote_id for o in errors} == {"3e9a8c05", "position:2"}
+    first = next(o for o in errors if o.remote_id == "3e9a8c05")
+    assert "3e9a8c05" in first.message.render("en") and "identificationInfo" in first.message.render("en")
+    assert "position 2" in next(o for o in errors if o.remote_id == "position:2").message.render("en")
+
+
+def test_exception_report_and_malformed_answers_fail_the_job(fixtures_dir, site, sources, harvest, session):
+    report = (fixtures_dir / "pycsw/default-expected/post_Exception-GetRecords-elementname.xml").read_bytes()
+    result = harvest(sources("refused", "csw", _serve(site, {1: report})))
+    assert result.job.status == "failed"
+    assert "refused GetRecords" in result.job.errors[0]["message"]["en"]
+    site.handlers.clear()
+    result = harvest(sources("broken", "csw", _serve(site, {1: b"<csw:GetRecordsResponse><unclosed>"})))
+    assert result.job.status == "failed" and "not well-formed" in result.job.errors[0]["message"]["en"]
+    site.handlers.clear()
+    bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><r>&b;</r>'
+    result = harvest(sources("bomb", "csw", _serve(site, {1: bomb})))
+    assert result.job.status == "failed" and "entities" in result.job.errors[0]["message"]["en"]
+    assert session.scalar(select(func.count()).select_from(Resource)) == 0
+
+
+def test_iso_mapping_frequency_contact_links_keywords(container, fixtures_dir, site, http):
+    gemini = (fixtures_dir / "ckanext-spatial/gemini2.1-validation/04_Dataset_Valid.xml").read_bytes()
+    geo = (fixtures_dir / "udata/csw/geoplateforme-iso19139-IGNF_RPG.xml").read_bytes()
+    url = _serve(site, {1: _records(gemini)})
+    harvester = CswHarvester(HarvestContext(url=url, config=CswHarvester.load_config({}), http=http,
+                                            vocab=container.vocab, profile=container.profile, secrets={}))
+    (record,) = list(harvester.gather())
+    data = harvester.map(record)
+    assert data["title"] and data["abstract"]
+    payload = record.payload
+    assert payload["frequency"] and data["update_cycle"]
+    assert data["metadata_maintainer"] == payload["organisation"]
+    assert data["keywords"]
+    assert all(row["url"].startswith("http") for row in data.get("distributions", []))
+    site.handlers.clear()
+    _serve(site, {1: geo})
+    (record,) = list(harvester.gather())
+    data = harvester.map(record)
+    assert record.remote_id == "IGNF_RPG"
+    assert data["title"] == "RPG"
+    assert record.modified is not None
+
+
+@pytest.mark.parametrize(("code", "cycle"), [("continual", "1"), ("daily", "2"), ("weekly", "3"), ("monthly", "4"),
+                                             ("quarterly", "5"), ("biannually", "6"), ("annually", "7"),
+                                             ("asNeeded", "8"), ("irregular", "8"), ("fortnightly", "9"),
+                                             ("unknown", None)])
+def test_iso_maintenance_frequencies(container, code, cycle):
+    from harvesters.csw import _cycle
+
+    assert _cycle(container.vocab, code) == cycle
+
+
+def test_get_records_body_is_well_formed_and_escapes_the_constraint():
+    body = get_records_body("iso", 11, 50, "AnyText like '%<water>%'")
+    root = parse_xml(body)
+    assert root.get("startPosition") == "11" and root.get("maxRecords") == "50"
+    assert root.get("outputSchema") == "http://www.isotc211.org/2005/gmd"
+    assert "<water>" in "".join(root.itertext())
+
+
+# -- a real pycsw ------------------------------------------------------------------------------
+
+RECORDS = [
+    *(f"pycsw/apiso-data/{name}" for name in ("3e9a8c05.xml", "T_aerfo_RAS_1991_GR800P001800000012.xml",
+                                              "T_ortho_RAS_1998_284404.xml", "T_pmoed_DTM_1996_276395.xml",
+                                              "iso_19115-2_Sentinel-2-scene.xml", "pacioos-NS06agg.xml", "test.xml")),
+    "ckanext-spatial/iso19139/dataset.xml",
+    "ckanext-spatial/gemini2.1/dataset1.xml",
+    "ckanext-spatial/gemini2.1-validation/04_Dataset_Valid.xml",
+]
+
+
+@pytest.fixture(scope="session")
+def pycsw(tmp_path_factory):
+    """A pycsw 2.6.2 server loaded with ISO 19139 records from ../shared/fixtures (built once, cached)."""
+    from tests.conftest import FIXTURES
+    from tests.harvest.pycsw_server import PycswServer, PycswUnavailable, virtualenv
+
+    if not FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures is not available (fresh clone)")
+    try:
+        python = virtualenv()
+    except PycswUnavailable as exc:
+        pytest.skip(f"pycsw cannot be installed in its own virtualenv: {exc}")
+    home = tmp_path_factory.mktemp("pycsw")
+    records = home / "records"
+    records.mkdir()
+    for name in RECORDS:
+        shutil.copy(FIXTURES / name, records / name.replace("/", "-"))
+    server = PycswServer(python, home, records, maxrecords=100).start()
+    yield server
+    server.stop()
+
+
+def _matched(http, url: str, schema: str = "dc") -> int:
+    response = http.get(url, params={"service": "CSW", "version": "2.0.2", "request": "GetRecords",
+                                     "typeNames": "csw:Record", "resultType": "hits", "elementSetName": "brief"},
+                        headers={"Accept-Encoding": "identity"})
+    root = parse_xml(response.content)
+    return int(root.find("{http://www.opengis.net/cat/csw/2.0.2}SearchResults").get("numberOfRecordsMatched"))
+
+
+@pytest.mark.parametrize(("schema", "method"), [("iso", "post"), ("dc", "get")])
+def test_live_pycsw_end_to_end(pycsw, schema, method, http, sources, harvest, session, world):
+    total = _matched(http, pycsw.url)
+    assert total >= 8  # every loadable record of RECORDS
+    source = sources(f"pycsw-{schema}", "csw", pycsw.url, config={"output_schema": schema, "method": method,
+                                                                  "max_records": 3})
+    first = harvest(source)
+    counts = first.job.counts
+    assert counts == {"created": total}, (first.job.errors, first.outcomes)
+    assert first.job.status == "done"
+    assert first.job.total == total
+    assert len([r for r in first.outcomes]) == total  # 3 pages of 3, nothing listed twice
+    drafts = session.scalars(select(Resource).where(Resource.department_id == world.mzj.id)).all()
+    assert len(drafts) == counts["created"] and {r.status for r in drafts} == {"draft"}
+    by_id = {o.remote_id: o for o in first.outcomes}
+    if schema == "iso":
+        assert session.get(Resource, by_id["3e9a8c05"].resource_id).title == "test Title"
+    second = harvest(source)
+    assert second.job.counts.get("created", 0) == 0 and second.job.counts.get("updated", 0) == 0
+    assert second.job.counts.get("unchanged", 0) == counts["created"]
+    assert session.scalar(select(func.count()).select_from(Resource)) == len(drafts)
