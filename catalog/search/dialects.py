@@ -79,6 +79,14 @@ class FullText:
         """A context for writing every row anew (a full rebuild); engines may suspend costly indexes in it."""
         return contextlib.nullcontext()
 
+    def insert_rows(self, connection: Connection, table, rows: Sequence[dict]) -> None:
+        """Insert many rows of ``table`` in as few statements as the engine allows.
+
+        One statement, not one per row: ``search_index``'s generation trigger fires per statement.
+        """
+        if rows:
+            connection.execute(table.insert(), list(rows))
+
 
 def _fts5_string(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
@@ -225,8 +233,15 @@ class PostgresTsvector(FullText):
     def write_payloads(self, connection: Connection, payloads: Sequence[dict]) -> None:
         if not payloads:
             return
-        connection.execute(text(f"INSERT INTO {FTS_TABLE} (resource_id, tsv) VALUES (:id, CAST(:tsv AS tsvector))"),
-                           list(payloads))
+        _copy(connection, FTS_TABLE, ("resource_id", "tsv"), ((p["id"], p["tsv"]) for p in payloads))
+
+    def insert_rows(self, connection: Connection, table, rows: Sequence[dict]) -> None:
+        # COPY: one statement per batch. An executemany runs the INSERT once per row, and then the statement
+        # trigger on search_index rewrites search_state once per row: 100,000 versions of one row in one
+        # transaction, each update walking the chain before it (a 100,000-resource rebuild took 129 s in it).
+        if rows:
+            names = [c.name for c in table.columns]
+            _copy(connection, table.name, names, ([row[n] for n in names] for row in rows))
 
     def delete(self, connection: Connection, ids: Iterable[int] | None) -> None:
         if ids is None:
@@ -243,6 +258,14 @@ class PostgresTsvector(FullText):
         connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         connection.execute(text(f"CREATE INDEX ix_search_index_fts_tsv ON {FTS_TABLE} USING gin (tsv) "
                                 "WITH (fastupdate = off)"))
+
+
+def _copy(connection: Connection, table: str, names: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """``COPY table (names) FROM STDIN`` on the connection's psycopg cursor, in its transaction."""
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def full_text_for(dialect_name: str) -> FullText:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, inspect, select, text
+from sqlalchemy import bindparam, delete, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -107,7 +107,7 @@ def replace(connection: Connection, documents: Sequence[SearchDocument], removed
     full_text.delete(connection, ids)
     connection.execute(delete(table).where(table.c.resource_id.in_(bindparam("ids", expanding=True))), {"ids": ids})
     if documents:
-        connection.execute(insert(table), [_row(d) for d in documents])
+        full_text.insert_rows(connection, table, [_row(d) for d in documents])
         full_text.write(connection, documents)
 
 
@@ -201,7 +201,7 @@ def rebuild(session: Session, since: datetime | None = None,
     with full_text.bulk_load(connection):
         total = _count(connection, None)
         for rows, payloads in _prepared(connection, connection.dialect.name, total):
-            connection.execute(insert(table), rows)
+            full_text.insert_rows(connection, table, rows)
             full_text.write_payloads(connection, payloads)
             count += len(rows)
             report(count, total)
