@@ -7,7 +7,7 @@ sorts (``catalog.search.documents``), and a result carries hits, counts and HTML
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -212,3 +212,25 @@ def check_names(query: SearchQuery, facets: Iterable[str], sorts: Iterable[str])
     if query.sort not in sorts:
         raise SearchError("sort", f"未知的排序方式“{query.sort}”；可用：{'、'.join(sorts)}。",
                           f"Unknown sort {query.sort!r}; known sorts: {', '.join(sorts)}.")
+
+
+def rank_suggestions(candidates: Mapping[tuple[str, str], int], is_prefix: Callable[[str], bool],
+                     limit: int) -> list[Suggestion]:
+    """Order suggestion candidates the same way in every backend.
+
+    Texts that start with what was typed come first, then the more frequent, the shorter, and
+    alphabetical; a text offered both as a title and a keyword appears once.
+
+    :param candidates: ``(text, kind) → count`` of matching titles and keywords.
+    :param is_prefix: tells whether a text starts with what the user typed (each backend normalises).
+    :param limit: at most this many suggestions.
+    """
+    ranked = sorted(candidates.items(), key=lambda item: (
+        not is_prefix(item[0][0]), -item[1], len(item[0][0]), item[0]))
+    seen: set[str] = set()
+    suggestions: list[Suggestion] = []
+    for (text, kind), count in ranked:
+        if text not in seen:
+            seen.add(text)
+            suggestions.append(Suggestion(text, kind, count))
+    return suggestions[:limit]

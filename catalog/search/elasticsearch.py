@@ -35,6 +35,7 @@ from catalog.search import text as tx
 from catalog.search.base import SearchBackend, SearchQuery, SearchResult, Suggestion, check_names
 from catalog.search.documents import FACETS, SORTS, document_for
 from catalog.search.facets import FacetBuilder, load_departments
+from catalog.search.indexing import load_rows
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ class ElasticsearchBackend(SearchBackend):
 
         def actions() -> Iterator[dict[str, Any]]:
             for chunk in _chunks(ids, BATCH):
-                found = {row.id: row for row in _load(session, chunk)}
+                found = {row.id: row for row in load_rows(session, chunk)}
                 for resource_id in chunk:
                     row = found.get(resource_id)
                     if row is None:
@@ -289,49 +290,6 @@ def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
 
 def _division_scheme(vocab: Any):
     return vocab.get("division") if vocab is not None and "division" in vocab else None
-
-
-@dataclass(eq=False)
-class _Item:
-    name: str
-
-
-@dataclass(eq=False)
-class _Row:
-    """The columns ``document_for`` reads, loaded with Core (a rebuild reads every resource; no identity map)."""
-
-    id: int
-    title: str
-    code: str | None
-    status: str
-    department_id: int
-    share_type: str | None
-    open_is_open: bool
-    open_type: str | None
-    classification_code: str
-    theme: str | None
-    format_class: str | None
-    update_cycle: str | None
-    updated_at: datetime | None
-    keywords: list
-    abstract: str
-    extras: dict
-    items: list[_Item] = field(default_factory=list)
-
-
-_COLUMNS = [name for name in _Row.__dataclass_fields__ if name != "items"]
-
-
-def _load(session: Session, ids: list[int]) -> list[_Row]:
-    table, items = Resource.__table__, ResourceItem.__table__
-    rows = session.execute(select(*(table.c[name] for name in _COLUMNS)).where(table.c.id.in_(ids)))
-    found = {row.id: _Row(**row._mapping) for row in rows}
-    names = session.execute(select(items.c.resource_id, items.c.name).where(items.c.resource_id.in_(ids))
-                            .order_by(items.c.resource_id, items.c.position))
-    for resource_id, name in names:
-        if name and resource_id in found:
-            found[resource_id].items.append(_Item(name))
-    return list(found.values())
 
 
 # -- keeping the index in step with the data ----------------------------------------------------------------

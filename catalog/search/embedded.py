@@ -20,7 +20,15 @@ from catalog.models.search import SearchIndexEntry
 from catalog.search import columns, indexing
 from catalog.search import highlight as hl
 from catalog.search import text as tx
-from catalog.search.base import Hit, SearchBackend, SearchQuery, SearchResult, Suggestion, check_names
+from catalog.search.base import (
+    Hit,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    check_names,
+    rank_suggestions,
+)
 from catalog.search.dialects import Clause, FullText, full_text_for
 from catalog.search.documents import FACETS, SORTS
 from catalog.search.facets import FacetBuilder, load_departments
@@ -295,15 +303,7 @@ class EmbeddedBackend(SearchBackend):
             for keyword in keywords or ():
                 if isinstance(keyword, str) and _satisfies(keyword, clause, prefixes):
                     candidates[(keyword, "keyword")] += 1
-        ranked = sorted(candidates.items(), key=lambda item: (
-            not tx.normalise(item[0][0]).startswith(wanted), -item[1], len(item[0][0]), item[0]))
-        seen: set[str] = set()
-        suggestions = []
-        for (text, kind), count in ranked:
-            if text not in seen:
-                seen.add(text)
-                suggestions.append(Suggestion(text, kind, count))
-        return suggestions[:limit]
+        return rank_suggestions(candidates, lambda text: tx.normalise(text).startswith(wanted), limit)
 
     # -- indexing ------------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from catalog.search import highlight as hl
 from catalog.search import text as tx
-from catalog.search.base import Hit, SearchQuery, Suggestion
+from catalog.search.base import Hit, SearchQuery, Suggestion, rank_suggestions
 from catalog.search.es_mapping import ALL, FIELD_BOOSTS, PINYIN_BOOSTS, IndexOptions, suggest_inputs
 
 # Relevance tiers as in the embedded backend (exact title, then the whole query in the title, keywords,
@@ -236,12 +236,4 @@ def parse_suggest(response: Mapping[str, Any], prefix: str, limit: int) -> list[
             for keyword in tx.unique(k for k in source.get("keywords") or () if isinstance(k, str)):
                 if any(i.startswith(key) for i in suggest_inputs(keyword)):
                     candidates[(keyword, "keyword")] += 1
-    ranked = sorted(candidates.items(), key=lambda item: (
-        not tx.key(item[0][0]).startswith(key), -item[1], len(item[0][0]), item[0]))
-    seen: set[str] = set()
-    suggestions = []
-    for (text, kind), count in ranked:
-        if text not in seen:
-            seen.add(text)
-            suggestions.append(Suggestion(text, kind, count))
-    return suggestions[:limit]
+    return rank_suggestions(candidates, lambda text: tx.key(text).startswith(key), limit)

@@ -151,24 +151,32 @@ class _ResourceRow:
 _LOADED = [c for c in _ResourceRow.__dataclass_fields__ if c != "items"]
 
 
+def load_rows(connection: Connection | Session, ids: list[int]) -> list[_ResourceRow]:
+    """The columns :func:`document_for` reads for these resources, with their item names, without the ORM.
+
+    Shared by the embedded rebuild and the Elasticsearch backend's bulk indexing.
+    """
+    table, items = Resource.__table__, ResourceItem.__table__
+    rows = connection.execute(select(*(table.c[name] for name in _LOADED)).where(table.c.id.in_(ids)))
+    found = {row.id: _ResourceRow(**row._mapping) for row in rows}
+    names = connection.execute(
+        select(items.c.resource_id, items.c.name).where(items.c.resource_id.in_(ids))
+        .order_by(items.c.resource_id, items.c.position)
+    )
+    for resource_id, name in names:
+        if name and resource_id in found:
+            found[resource_id].items.append(_Item(name))
+    return list(found.values())
+
+
 def _batches(connection: Connection, since: datetime | None) -> Iterator[list[_ResourceRow]]:
     table = Resource.__table__
-    items = ResourceItem.__table__
     query = select(table.c.id).order_by(table.c.id)
     if since is not None:
         query = query.where(table.c.updated_at >= since)
     ids = list(connection.scalars(query))
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        rows = connection.execute(select(*(table.c[name] for name in _LOADED)).where(table.c.id.in_(chunk)))
-        resources = {row.id: _ResourceRow(**row._mapping) for row in rows}
-        names = connection.execute(
-            select(items.c.resource_id, items.c.name).where(items.c.resource_id.in_(chunk))
-            .order_by(items.c.resource_id, items.c.position)
-        )
-        for resource_id, name in names:
-            resources[resource_id].items.append(_Item(name))
-        yield list(resources.values())
+        yield load_rows(connection, ids[start:start + BATCH])
 
 
 def rebuild(session: Session, since: datetime | None = None,
