@@ -193,6 +193,26 @@ def demo(ctx: Context, resource_count: int | None, password: str, no_serve: bool
         _serve(ctx.container, host, port)
 
 
+@main.group()
+def uploads() -> None:
+    """Files uploaded to the portal's import page (instance/uploads)."""
+
+
+@uploads.command("sweep")
+@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=None,
+              help="Age in hours of the files to delete (default: MULU_UPLOAD_TTL_HOURS).")
+@pass_context
+def uploads_sweep(ctx: Context, hours: float | None) -> None:
+    """Delete uploaded import files whose preview was never confirmed (the portal also does it on upload)."""
+    from web.editing import sweep_uploads, upload_dir
+
+    hours = ctx.settings.upload_ttl_hours if hours is None else hours
+    removed = sweep_uploads(upload_dir(ctx.settings.instance_path), hours)
+    for path in removed:
+        click.echo(f"deleted {path.name}")
+    click.echo(f"{len(removed)} unconfirmed uploads older than {hours:g} h deleted")
+
+
 # -- users --------------------------------------------------------------------------------------
 
 
@@ -278,6 +298,74 @@ def user_set_password(ctx: Context, username: str, password: str | None) -> None
     with reported_errors(ctx), ctx.container.unit_of_work() as session:
         UserService(ctx.container, session, Actor.system("cli")).set_password(username, password)
     click.echo(f"password of {username} changed")
+
+
+# -- API tokens ---------------------------------------------------------------------------------
+
+
+@main.group()
+def token() -> None:
+    """API tokens (接口令牌) for the REST API: create one for a user (shown once), list and revoke them."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True, help="The user the token acts as (their role applies).")
+@click.option("--name", required=True, help="What the token is for, e.g. 'nightly harvest'.")
+@click.option("--expires-in", "days", type=click.IntRange(1, 3650), help="Days until the token expires.")
+@click.option("--expires", "last_day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The last day the token works (in MULU_TIMEZONE).")
+@pass_context
+def token_create(ctx: Context, username: str, name: str, days: int | None, last_day) -> None:
+    """Create an API token; the token alone goes to stdout, so TOKEN=$(mulu token create …) works."""
+    from datetime import UTC, datetime, timedelta
+
+    from catalog.services.token import TokenService
+    from catalog.services.user import UserService
+
+    if days is not None and last_day is not None:
+        raise click.UsageError("give --expires-in or --expires, not both")
+    expires_at = None
+    if days is not None:
+        expires_at = datetime.now(UTC) + timedelta(days=days)
+    elif last_day is not None:
+        expires_at = (last_day + timedelta(days=1)).replace(tzinfo=ctx.container.timezone)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        user = UserService(ctx.container, session, Actor.system("cli")).get_by_username(username)
+        created, plaintext = TokenService(ctx.container, session, Actor.system("cli")).create(
+            name, user_id=user.id, expires_at=expires_at)
+        until = f"expires {_local(ctx, created.expires_at)}" if created.expires_at else "never expires"
+    click.echo(f"token {created.id} ({created.prefix}) created for {username}; {until}", err=True)
+    click.echo(plaintext)
+    click.echo("Store it now: it is shown only this once (Authorization: Bearer …).", err=True)
+
+
+@token.command("list")
+@click.option("--user", "username", required=True, help="Whose tokens to list.")
+@pass_context
+def token_list(ctx: Context, username: str) -> None:
+    """List a user's API tokens: id, prefix, state, created, expires, last used and name."""
+    from catalog.services.token import TokenService
+    from catalog.services.user import UserService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        user = UserService(ctx.container, session, Actor.system("cli")).get_by_username(username)
+        for found in TokenService(ctx.container, session, Actor.system("cli")).list(user.id):
+            when = [_local(ctx, m)[:16] if m else "-" for m in (found.created_at, found.expires_at, found.last_used_at)]
+            click.echo(f"{found.id:<5} {found.prefix}  {found.state():<8} {when[0]:<16}  {when[1]:<16}  {when[2]:<16}  "
+                       f"{found.name}")
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+@pass_context
+def token_revoke(ctx: Context, token_id: int) -> None:
+    """Revoke API token ID; it stops working at once."""
+    from catalog.services.token import TokenService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        revoked = TokenService(ctx.container, session, Actor.system("cli")).revoke(token_id)
+        prefix = revoked.prefix
+    click.echo(f"token {token_id} ({prefix}) revoked")
 
 
 # -- departments --------------------------------------------------------------------------------
@@ -957,6 +1045,74 @@ def overlap_report(ctx: Context, fmt: str, min_departments: int, output: Path | 
         report = OverlapService(ctx.container, session, Actor.system("cli")).report(min_departments=min_departments)
     write_overlap(report, fmt, target, locale=ctx.locale)
 
+
+@main.group()
+def links() -> None:
+    """Link health of the distributions' URLs (access and download links), read by the quality score."""
+
+
+@links.command("check")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="URLs checked at once.")
+@click.option("--connect-timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, help="Seconds.")
+@click.option("--timeout", "read_timeout", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
+              help="Seconds to wait for an answer.")
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
+              help="Further attempts after a timeout, a refused connection, 429 or 5xx.")
+@click.option("--backoff", type=click.FloatRange(0, 60), default=1.0, show_default=True,
+              help="Seconds before the first retry, doubled for each further one.")
+@click.option("--department", help="Only this department's links (key, USCC or name).")
+@click.option("--include-drafts", is_flag=True, help="Check drafts' links too.")
+@click.option("--limit", type=click.IntRange(min=1), help="Check at most this many URLs (never checked first).")
+@click.option("-v", "--verbose", is_flag=True, help="List every URL, not only the failed and skipped ones.")
+@pass_context
+def links_check(ctx: Context, concurrency: int, connect_timeout: float, read_timeout: float, retries: int,
+                backoff: float, department: str | None, include_drafts: bool, limit: int | None, verbose: bool) -> None:
+    """Check every distribution URL (HEAD, then GET); a link is broken after 3 failed runs in a row."""
+    from catalog.coverage.links import BROKEN_AFTER, LinkCheckService
+    from harvesters.http import HttpPolicy
+    from harvesters.links import LinkChecker, LinkPolicy
+
+    system = Actor.system("cli")
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        urls = LinkCheckService(ctx.container, session, system).urls(
+            department_id=_department_id(session, department), include_drafts=include_drafts)
+    urls = urls[:limit] if limit else urls
+    checker = LinkChecker(LinkPolicy(concurrency=concurrency, connect_timeout=connect_timeout,
+                                     read_timeout=read_timeout, retries=retries, backoff=backoff),
+                          HttpPolicy.from_settings(ctx.settings), clock=ctx.container.clock)
+    started = ctx.container.now()
+    click.echo(f"checking {len(urls)} URLs, {concurrency} at a time", err=True)
+
+    def show(outcome) -> None:
+        mark = "skip" if outcome.skipped else "ok" if outcome.ok else "FAIL"
+        if verbose or not outcome.ok:
+            status = outcome.status_code or outcome.reason or ""
+            click.echo(f"{mark:<4}  {status!s:<18} {outcome.url}")
+
+    outcomes = checker.check_all(urls, progress=show)
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        run = LinkCheckService(ctx.container, session, system).record(outcomes, started_at=started)
+        counts = (run.id, run.checked, run.ok, run.failed, run.newly_broken, run.skipped)
+    click.echo("run {}: {} checked, {} answered, {} failed ({} now broken after {} failed runs in a row), "
+               "{} skipped".format(*counts[:5], BROKEN_AFTER, counts[5]))
+
+
+@links.command("show")
+@click.option("--broken", "broken_only", is_flag=True, help="Only links counted as broken.")
+@click.option("--failing", "failing_only", is_flag=True, help="Only links whose last check failed.")
+@pass_context
+def links_show(ctx: Context, broken_only: bool, failing_only: bool) -> None:
+    """List the checked URLs: consecutive failures, last status, when last checked."""
+    from catalog.coverage.links import LinkCheckService
+
+    with reported_errors(ctx), ctx.container.unit_of_work() as session:
+        rows = LinkCheckService(ctx.container, session, Actor.system("cli")).links(
+            broken_only=broken_only, failing_only=failing_only)
+        for row in rows:
+            state = "broken" if row.broken else "failing" if row.failures else "ok"
+            click.echo(f"{state:<8} {row.failures:>2}  {row.status_code or '-':>4}  {_local(ctx, row.checked_at)}  "
+                       f"{row.url}")
+    click.echo(f"{len(rows)} links", err=True)
 
 
 # -- harvesting (issue #6) -----------------------------------------------------------------------

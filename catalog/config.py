@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,6 +81,19 @@ def _date(env: Mapping[str, str], name: str, default: date) -> date:
         raise SettingsError(f"{name} must be an ISO date such as 2010-12-31, got {raw!r}") from None
 
 
+_RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*", re.IGNORECASE)
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit such as ``120 per minute``, or several separated by ``;`` (Flask-Limiter's notation)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not all(_RATE.fullmatch(part) for part in raw.split(";")):
+        raise SettingsError(f"{name} must be a rate such as '120 per minute' or '10/second;500/hour', got {raw!r}")
+    return raw.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Mulu can be configured with; build it with :meth:`from_env` or directly in tests."""
@@ -106,10 +120,15 @@ class Settings:
     harvest_deny_hosts: tuple[str, ...] = ()
     # Several harvest workers on several machines share one RQ queue on this Redis.
     redis_url: str | None = None
+    # REST API rate limits (issue #5), per token or else per client address; stored in Redis when redis_url is set.
+    api_rate_limit: str = "120 per minute"
+    api_write_rate_limit: str = "30 per minute"
     # The plan's target: 80% of the departments' resources cataloged, registered and published by the
     # end of the 11th five-year period (淮府〔2007〕20号).
     coverage_target: float = 0.8
     coverage_target_date: date = date(2010, 12, 31)
+    # Uploaded spreadsheets whose import preview was never confirmed are deleted after this many hours.
+    upload_ttl_hours: int = 24
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -146,8 +165,11 @@ class Settings:
             harvest_allow_hosts=_list(env, "MULU_HARVEST_ALLOW_HOSTS", ()),
             harvest_deny_hosts=_list(env, "MULU_HARVEST_DENY_HOSTS", ()),
             redis_url=env.get("MULU_REDIS_URL") or None,
+            api_rate_limit=_rate(env, "MULU_API_RATE_LIMIT", "120 per minute"),
+            api_write_rate_limit=_rate(env, "MULU_API_WRITE_RATE_LIMIT", "30 per minute"),
             coverage_target=_ratio(env, "MULU_COVERAGE_TARGET", 0.8),
             coverage_target_date=_date(env, "MULU_COVERAGE_TARGET_DATE", date(2010, 12, 31)),
+            upload_ttl_hours=_int(env, "MULU_UPLOAD_TTL_HOURS", 24, 1, 24 * 365),
         )
         if values["default_locale"] not in ("zh_CN", "en"):
             raise SettingsError(f"MULU_DEFAULT_LOCALE must be zh_CN or en, got {values['default_locale']!r}")
@@ -184,6 +206,9 @@ DOCUMENTED = (
     ("MULU_HARVEST_ALLOW_HOSTS", "(none)", "hosts harvesting may reach even on private addresses, comma-separated"),
     ("MULU_HARVEST_DENY_HOSTS", "(none)", "hosts harvesting must never reach, comma-separated"),
     ("MULU_REDIS_URL", "(none)", "Redis URL: `mulu harvest worker` then shares an RQ queue with other workers"),
+    ("MULU_API_RATE_LIMIT", "120 per minute", "requests to /api per token (or per address without one), e.g. 10/second;500/hour"),
+    ("MULU_API_WRITE_RATE_LIMIT", "30 per minute", "writes (POST, PUT, PATCH, DELETE) to /api per token or address, on top"),
     ("MULU_COVERAGE_TARGET", "0.8", "share of expected inventory items to publish (0 < x ≤ 1), per department"),
     ("MULU_COVERAGE_TARGET_DATE", "2010-12-31", "date the coverage target is due (ISO date; the plan's period end)"),
+    ("MULU_UPLOAD_TTL_HOURS", "24", "hours an uploaded import file waits for its confirmation before it is deleted"),
 )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.config import Settings
-from catalog.db import make_engine, make_session_factory, unit_of_work
+from catalog.db import make_engine, make_session_factory, unit_of_work, utcnow
 
 
 @dataclass
@@ -19,6 +21,9 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # When things happen: services stamp workflow events, revisions, audit entries and resources with it.
+    # Real time by default; the demo builder replays months of history and tests freeze it (aware UTC).
+    clock: Callable[[], datetime] = utcnow
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Container:
@@ -57,6 +62,14 @@ class Container:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        """The current moment by the container's clock, aware, in UTC."""
+        return self.clock()
+
+    def today(self):
+        """Today's date in the catalog's time zone, by the container's clock."""
+        return self.clock().astimezone(self.timezone).date()
 
     def unit_of_work(self):
         """A session in one transaction, committed at the end of the ``with`` block."""

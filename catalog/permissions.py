@@ -107,6 +107,16 @@ def can_import_resources(actor: Actor, department_id: int) -> bool:
     return can_create_resource(actor, department_id)
 
 
+def can_manage_harvest_source(actor: Actor, department_id: int) -> bool:
+    """Create, change and run a harvest source (采集源) of a department."""
+    return _is(actor, "manager", "admin") or (_is(actor, "officer") and actor.owns(department_id))
+
+
+def can_view_harvest_source(actor: Actor, department_id: int) -> bool:
+    """Read a harvest source, its jobs and their per-record reports."""
+    return _is(actor, *STAFF_READERS) or (_is(actor, "officer", "reviewer") and actor.owns(department_id))
+
+
 def require(allowed: bool, action: Message) -> None:
     """Raise :class:`PermissionDeniedError` naming the action when ``allowed`` is false.
 

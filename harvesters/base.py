@@ -58,6 +58,14 @@ class HarvestError(Exception):
         self.hint = hint
         super().__init__(msg.render("en"))
 
+    def __reduce__(self):
+        # Pickled whole (a page parsed in a worker process raises it there): the default would keep only the text.
+        return _harvest_error, (self.message, self.url, self.hint)
+
+
+def _harvest_error(msg: Message, url: str | None, hint: Message | None) -> HarvestError:
+    return HarvestError(msg, url=url, hint=hint)
+
 
 def env_reference(value: str) -> str | None:
     """The variable name of an ``env:NAME`` reference, or ``None`` when ``value`` is not one."""
@@ -115,6 +123,8 @@ class HarvestContext:
     expected_total: int | None = None
     warnings: list[HarvestError] = field(default_factory=list)
     on_total: Callable[[int], None] | None = None
+    #: The runner's :class:`harvesters.pages.PageMemo` (``None`` in a dry run): see :meth:`recall_page`.
+    pages: Any = None
 
     def secret(self, reference: str | None) -> str | None:
         """The value behind an ``env:NAME`` reference.
@@ -135,6 +145,22 @@ class HarvestContext:
         """Headers carrying the source's credential, if it has one."""
         value = self.secret(self.config.get("auth_header"))
         return {"Authorization": value} if value else {}
+
+    def recall_page(self, url: str, content: bytes) -> dict | None:
+        """The memo left for a page with these very bytes whose records all went well last time, else ``None``.
+
+        A harvester that gets a memo yields ``RemoteRecord(id)`` (no payload: "listed, unchanged")
+        for each of its ``ids`` instead of parsing the page.
+        """
+        return self.pages.recall(url, content) if self.pages is not None else None
+
+    def remember_page(self, url: str, content: bytes, memo: dict) -> None:
+        """Leave a memo for a page just parsed — ``ids``: the remote ids it lists, plus what going on needs.
+
+        Call it *before* yielding the page's records.
+        """
+        if self.pages is not None:
+            self.pages.remember(url, content, memo)
 
     def announce_total(self, total: int) -> None:
         """Tell the runner (and a progress bar) how many records the remote says it has."""

@@ -32,8 +32,11 @@ OGC service protocols as service interfaces.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
@@ -44,33 +47,18 @@ from marshmallow import fields, validate
 from catalog.i18n import Text, message
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord
+from harvesters.csw_records import NS, _cycle, _identifier, _int, _local, _q, dc_payload, iso_payload
 from harvesters.xml import parse_xml
 
-NS = {
-    "csw": "http://www.opengis.net/cat/csw/2.0.2",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "dct": "http://purl.org/dc/terms/",
-    "ows": "http://www.opengis.net/ows",
-    "gmd": "http://www.isotc211.org/2005/gmd",
-    "gco": "http://www.isotc211.org/2005/gco",
-    "gmx": "http://www.isotc211.org/2005/gmx",
-    "gmi": "http://www.isotc211.org/2005/gmi",
-    "srv": "http://www.isotc211.org/2005/srv",
-    "xml": "http://www.w3.org/XML/1998/namespace",
-}
 SCHEMAS = {"iso": NS["gmd"], "dc": NS["csw"]}
 TYPE_NAMES = {"iso": "gmd:MD_Metadata", "dc": "csw:Record"}
+#: The queryable of a record's modification date: ISO Application Profile, Dublin Core.
+MODIFIED = {"iso": "apiso:Modified", "dc": "dct:modified"}
+APISO = "http://www.opengis.net/cat/csw/apiso/1.0"
+OGC = "http://www.opengis.net/ogc"
 MAX_DISTRIBUTIONS = 100
 _METADATA_ID = re.compile(r"^metadata_[0-9a-f]{32}$")
-# ISO 19115 MD_MaintenanceFrequencyCode → a word harvesters.normalize.update_cycle knows.
-# fortnightly / notPlanned have no cycle of their own (其他); unknown says nothing.
-ISO_FREQUENCIES = {
-    "continual": "continuous", "daily": "daily", "weekly": "weekly", "fortnightly": "fortnightly",
-    "monthly": "monthly", "quarterly": "quarterly", "biannually": "semiannual", "annually": "annual",
-    "asneeded": "asneeded", "irregular": "irregular", "notplanned": "notPlanned", "unknown": None,
-}
-# ISO 639-2 codes of a record's language → the tags normalize.pick_language ranks.
-_LANGUAGES = {"chi": "zh", "zho": "zh", "zh": "zh", "eng": "en", "en": "en"}
+log = logging.getLogger(__name__)
 _SERVICE_PROTOCOL = re.compile(r"^(OGC:|ESRI:|urn:x-esri|OGC API|WWW:LINK-1\.0-http--link$)|:(WMS|WFS|WCS|WMTS|CSW|SOS)\b", re.I)
 
 
@@ -82,15 +70,7 @@ class CswConfigSchema(BaseConfigSchema):
     max_records = fields.Integer(load_default=50, validate=validate.Range(1, 1000))
     max_pages = fields.Integer(load_default=10000, validate=validate.Range(1, 1000000))
     constraint = fields.String(load_default=None, validate=validate.Length(max=2000))  # OGC CQL text
-
-
-def _q(name: str) -> str:
-    prefix, _, local = name.partition(":")
-    return f"{{{NS[prefix]}}}{local}"
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    incremental = fields.Boolean(load_default=True)
 
 
 class CswHarvester(Harvester):
@@ -106,10 +86,7 @@ class CswHarvester(Harvester):
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _page(self, start: int) -> Element:
-        schema = self.config.get("output_schema", "iso")
-        size = self.config.get("max_records", 50)
-        cql = self.config.get("constraint")
+    def _page(self, start: int, query: Query) -> Element:
         limits = {"max_bytes": self.config.get("max_bytes"), "read_timeout": self.config.get("read_timeout")}
         # identity: pycsw 2.6.2's WSGI app gzips when asked but sends the uncompressed Content-Length.
         headers = {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1", "Accept-Encoding": "identity",
@@ -117,17 +94,24 @@ class CswHarvester(Harvester):
         if self.config.get("method", "post") == "get":
             params: dict[str, Any] = {
                 "service": "CSW", "version": "2.0.2", "request": "GetRecords", "resultType": "results",
-                "typeNames": TYPE_NAMES[schema], "elementSetName": "full", "outputSchema": SCHEMAS[schema],
-                "startPosition": start, "maxRecords": size,
+                "typeNames": TYPE_NAMES[query.schema], "elementSetName": query.element_set,
+                "outputSchema": SCHEMAS[query.schema], "startPosition": start, "maxRecords": query.size,
             }
-            if schema == "iso":
-                params["namespace"] = f"xmlns(gmd={NS['gmd']})"
+            namespaces = [f"xmlns(gmd={NS['gmd']})"] if query.schema == "iso" else []
+            cql, ogc = query.constraints()
             if cql:
                 params.update(constraintLanguage="CQL_TEXT", constraint_language_version="1.1.0", constraint=cql)
+            elif ogc:
+                params.update(constraintLanguage="FILTER", constraint_language_version="1.1.0", constraint=ogc)
+            if query.modified_since:
+                namespaces += [f"xmlns(apiso={APISO})", f"xmlns(dct={NS['dct']})"]
+            if namespaces:
+                params["namespace"] = ",".join(namespaces)
             url = self.endpoint + ("&" if "?" in self.endpoint else "?") + urlencode(params)
             response = self.http.get(url, headers=headers, **limits)
         else:
-            body = get_records_body(schema, start, size, cql)
+            body = get_records_body(query.schema, start, query.size, query.cql, element_set=query.element_set,
+                                    modified_since=query.modified_since)
             response = self.http.post(self.endpoint, body, headers={**headers, "Content-Type": "application/xml"},
                                       **limits)
         root = parse_xml(response.content, url=response.url)
@@ -145,13 +129,38 @@ class CswHarvester(Harvester):
 
     def gather(self) -> Iterator[RemoteRecord]:
         schema = self.config.get("output_schema", "iso")
-        start, pages = 1, 0
+        size, cql = self.config.get("max_records", 50), self.config.get("constraint")
+        since = self.context.since if self.config.get("incremental", True) else None
         seen: set[str] = set()
+        everything = Query(schema, "full", size, cql)
+        if since is None:
+            yield from self._listing(everything, seen, announce=True)
+            return
+        # Changed records in full, then every id in brief, so records deleted upstream are still told
+        # from unchanged ones. A day of overlap: stamps are often dates, and servers compare as text.
+        changed = self._listing(Query(schema, "full", size, cql, (since - timedelta(days=1)).date().isoformat()),
+                                seen, announce=False)
+        try:
+            first = next(changed, None)
+        except HarvestError as exc:
+            log.warning("%s refused the modification filter (%s); harvesting every record", self.endpoint, exc)
+            yield from self._listing(everything, seen, announce=True)
+            return
+        if first is not None:
+            yield first
+            yield from changed
+        yield from self._listing(Query("dc", "brief", min(1000, max(size, 200)), cql), seen, announce=True,
+                                 ids_only=True)
+
+    def _listing(self, query: Query, seen: set[str], *, announce: bool, ids_only: bool = False) -> Iterator[RemoteRecord]:
+        """Page through one GetRecords query; ``ids_only`` yields "listed, unchanged" records (no payload)."""
+        start, pages = 1, 0
+        listed: set[str] = set()
         while True:
             if pages >= self.config.get("max_pages", 10000):
                 self._incomplete(message("Paging stopped after {count} pages.", count=pages))
                 return
-            root = self._page(start)
+            root = self._page(start, query)
             pages += 1
             results = root.find(_q("csw:SearchResults"))
             if results is None:
@@ -159,17 +168,23 @@ class CswHarvester(Harvester):
                                            url=self._last_url), url=self._last_url,
                                    hint=message("Check that the source URL is a CSW 2.0.2 endpoint."))
             matched = _int(results.get("numberOfRecordsMatched"))
-            if pages == 1 and matched is not None:
+            if announce and pages == 1 and matched is not None:
                 self.context.announce_total(matched)
             records = list(results)
             new = 0
             for position, element in enumerate(records, start):
-                record = self._record(element, position, schema)
-                if record.remote_id in seen:
+                if ids_only:
+                    identifier = _identifier(element)
+                    record = RemoteRecord(identifier[:500]) if identifier else None
+                else:
+                    record = self._record(element, position, query.schema)
+                if record is None or record.remote_id in listed:
                     continue
-                seen.add(record.remote_id)
+                listed.add(record.remote_id)
                 new += 1
-                yield record
+                if record.remote_id not in seen:
+                    seen.add(record.remote_id)
+                    yield record
             following = _int(results.get("nextRecord"))
             if following is None:
                 following = start + len(records)
@@ -248,161 +263,50 @@ class CswHarvester(Harvester):
         return {key: value for key, value in data.items() if value not in (None, [], {})}
 
 
-def get_records_body(schema: str, start: int, size: int, cql: str | None = None) -> bytes:
+@dataclass(frozen=True)
+class Query:
+    """One GetRecords listing: output schema, element set, page size, the source's CQL, a modification date."""
+
+    schema: str
+    element_set: str
+    size: int
+    cql: str | None = None
+    modified_since: str | None = None  # an ISO date: only records modified on or after it
+
+    def constraints(self) -> tuple[str | None, str | None]:
+        """(CQL text, OGC filter XML) — at most one of them: a source's CQL absorbs the date condition."""
+        prop = MODIFIED[self.schema]
+        if self.cql:
+            if self.modified_since:
+                return f"({self.cql}) AND {prop} >= '{self.modified_since}'", None
+            return self.cql, None
+        if self.modified_since:
+            return None, modified_filter(prop, self.modified_since)
+        return None, None
+
+
+def modified_filter(prop: str, day: str) -> str:
+    """An OGC Filter 1.1 ``prop >= day``, declaring the namespaces it uses (it may travel alone in a KVP request)."""
+    return (f'<ogc:Filter xmlns:ogc="{OGC}" xmlns:apiso="{APISO}" xmlns:dct="{NS["dct"]}">'
+            f"<ogc:PropertyIsGreaterThanOrEqualTo><ogc:PropertyName>{escape(prop)}</ogc:PropertyName>"
+            f"<ogc:Literal>{escape(day)}</ogc:Literal></ogc:PropertyIsGreaterThanOrEqualTo></ogc:Filter>")
+
+
+def get_records_body(schema: str, start: int, size: int, cql: str | None = None, *, element_set: str = "full",
+                     modified_since: str | None = None) -> bytes:
     """The XML of a CSW 2.0.2 GetRecords request for one page."""
-    constraint = (f'<csw:Constraint version="1.1.0"><csw:CqlText>{escape(cql)}</csw:CqlText></csw:Constraint>'
-                  if cql else "")
+    text, ogc = Query(schema, element_set, size, cql, modified_since).constraints()
+    constraint = ""
+    if text:
+        constraint = f'<csw:Constraint version="1.1.0"><csw:CqlText>{escape(text)}</csw:CqlText></csw:Constraint>'
+    elif ogc:
+        constraint = f'<csw:Constraint version="1.1.0">{ogc}</csw:Constraint>'
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<csw:GetRecords xmlns:csw="{NS["csw"]}" xmlns:gmd="{NS["gmd"]}" xmlns:ogc="http://www.opengis.net/ogc" '
+        f'<csw:GetRecords xmlns:csw="{NS["csw"]}" xmlns:gmd="{NS["gmd"]}" xmlns:ogc="{OGC}" '
+        f'xmlns:apiso="{APISO}" xmlns:dct="{NS["dct"]}" '
         f'service="CSW" version="2.0.2" resultType="results" startPosition="{int(start)}" maxRecords="{int(size)}" '
         f'outputFormat="application/xml" outputSchema={quoteattr(SCHEMAS[schema])}>'
-        f'<csw:Query typeNames={quoteattr(TYPE_NAMES[schema])}><csw:ElementSetName>full</csw:ElementSetName>'
-        f'{constraint}</csw:Query></csw:GetRecords>'
+        f'<csw:Query typeNames={quoteattr(TYPE_NAMES[schema])}><csw:ElementSetName>{escape(element_set)}'
+        f'</csw:ElementSetName>{constraint}</csw:Query></csw:GetRecords>'
     ).encode()
-
-
-# -- reading records ---------------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _identifier(element: Element) -> str | None:
-    if _local(element.tag) in ("MD_Metadata", "MI_Metadata"):
-        node = element.find(_q("gmd:fileIdentifier"))
-        return _text(node)
-    for node in element.findall(_q("dc:identifier")):
-        if node.text and node.text.strip():
-            return node.text.strip()
-    return None
-
-
-def _text(node: Element | None) -> str | None:
-    """The text of an ISO property: gco:CharacterString, gmx:Anchor, a date, or the element's own text."""
-    if node is None:
-        return None
-    for child in node:
-        if _local(child.tag) in ("CharacterString", "Anchor", "Date", "DateTime", "Decimal", "Integer"):
-            return (child.text or "").strip() or None
-    return (node.text or "").strip() or None
-
-
-def _texts(node: Element | None, language: str | None) -> list[tuple[str, str | None]]:
-    """An ISO property with its translations (gmd:PT_FreeText) as ``(text, language)`` pairs."""
-    if node is None:
-        return []
-    pairs = []
-    main = _text(node)
-    if main:
-        pairs.append((main, language))
-    for localised in node.iter(_q("gmd:LocalisedCharacterString")):
-        if localised.text and localised.text.strip():
-            locale = (localised.get("locale") or "").lstrip("#").lower()
-            pairs.append((localised.text.strip(), _LANGUAGES.get(locale, locale[:2] or None)))
-    return pairs
-
-
-def _code(node: Element | None) -> str | None:
-    if node is None:
-        return None
-    return (node.get("codeListValue") or node.text or "").strip() or None
-
-
-def iso_payload(root: Element) -> dict[str, Any]:
-    """The fields Mulu reads from a gmd:MD_Metadata (or gmi:MI_Metadata) record, JSON-friendly."""
-    language = _LANGUAGES.get((_code(root.find("gmd:language/gmd:LanguageCode", NS))
-                               or _text(root.find(_q("gmd:language"))) or "").lower())
-    holder = root.find(_q("gmd:identificationInfo"))
-    info = holder[0] if holder is not None and len(holder) else None
-    if info is None:
-        raise ValueError("no gmd:identificationInfo")
-    citation = info.find("gmd:citation/gmd:CI_Citation", NS)
-    dates = {}
-    for date in info.findall("gmd:citation/gmd:CI_Citation/gmd:date/gmd:CI_Date", NS):
-        kind = _code(date.find("gmd:dateType/gmd:CI_DateTypeCode", NS))
-        value = _text(date.find(_q("gmd:date")))
-        if kind and value:
-            dates[kind] = value
-    keywords: list[str] = []
-    thesaurus = None
-    for group in info.findall("gmd:descriptiveKeywords/gmd:MD_Keywords", NS):
-        words = [w for node in group.findall(_q("gmd:keyword")) if (w := n.pick_language(_texts(node, language)))]
-        keywords.extend(words)
-        if words and thesaurus is None:
-            thesaurus = _text(group.find("gmd:thesaurusName/gmd:CI_Citation/gmd:title", NS))
-    frequency = _code(info.find("gmd:resourceMaintenance/gmd:MD_MaintenanceInformation/gmd:maintenanceAndUpdateFrequency/"
-                                "gmd:MD_MaintenanceFrequencyCode", NS))
-    organisation = (_text(root.find("gmd:contact/gmd:CI_ResponsibleParty/gmd:organisationName", NS))
-                    or _text(info.find("gmd:pointOfContact/gmd:CI_ResponsibleParty/gmd:organisationName", NS)))
-    formats = [f for node in root.findall("gmd:distributionInfo/gmd:MD_Distribution/gmd:distributionFormat/gmd:MD_Format/"
-                                          "gmd:name", NS) if (f := _text(node))]
-    links: list[dict[str, Any]] = []
-    urls: set[str] = set()
-    for area in (*root.findall(_q("gmd:distributionInfo")), info):
-        for resource in area.iter(_q("gmd:CI_OnlineResource")):
-            url = _text(resource.find("gmd:linkage/gmd:URL", NS)) or _text(resource.find(_q("gmd:linkage")))
-            if not url or url in urls:
-                continue
-            urls.add(url)
-            links.append({"url": url, "protocol": _text(resource.find(_q("gmd:protocol"))),
-                          "name": _text(resource.find(_q("gmd:name"))),
-                          "description": _text(resource.find(_q("gmd:description"))), "media_type": None})
-    return {
-        "schema": "iso",
-        "level": _code(root.find("gmd:hierarchyLevel/gmd:MD_ScopeCode", NS)),
-        "title": _texts(citation.find(_q("gmd:title")) if citation is not None else None, language),
-        "abstract": _texts(info.find(_q("gmd:abstract")), language),
-        "keywords": keywords,
-        "thesaurus": thesaurus,
-        "organisation": organisation,
-        "frequency": frequency,
-        "dates": dates,
-        "modified": _text(root.find(_q("gmd:dateStamp"))),
-        "formats": formats,
-        "links": links,
-    }
-
-
-def dc_payload(record: Element) -> dict[str, Any]:
-    """The fields Mulu reads from a csw:Record (or SummaryRecord / BriefRecord), JSON-friendly."""
-
-    def values(*names: str) -> list[tuple[str, str | None]]:
-        return [(node.text.strip(), node.get(_q("xml:lang"))) for name in names for node in record.findall(_q(name))
-                if node.text and node.text.strip()]
-
-    links = []
-    for node in (*record.findall(_q("dct:references")), *record.findall(_q("dc:URI"))):
-        url = (node.text or "").strip()
-        if url:
-            links.append({"url": url, "protocol": node.get("scheme") or node.get("protocol"), "name": node.get("name"),
-                          "description": node.get("description"), "media_type": None})
-    dates = {"modified": next((t for t, _ in values("dct:modified", "dc:date")), None)}
-    return {
-        "schema": "dc",
-        "level": next((t for t, _ in values("dc:type")), None),
-        "title": values("dc:title", "dct:alternative"),
-        "abstract": values("dct:abstract", "dc:description"),
-        "keywords": [t for t, _ in values("dc:subject")],
-        "thesaurus": None,
-        "organisation": next((t for t, _ in values("dc:publisher", "dc:creator", "dc:contributor")), None),
-        "frequency": next((t for t, _ in values("dct:accrualPeriodicity")), None),
-        "dates": {k: v for k, v in dates.items() if v},
-        "modified": dates["modified"],
-        "formats": [t for t, _ in values("dc:format")],
-        "links": links,
-    }
-
-
-def _cycle(vocab, frequency: str | None) -> str | None:
-    if not frequency:
-        return None
-    key = frequency.strip().replace("_", "").replace(" ", "").lower()
-    if key in ISO_FREQUENCIES:
-        word = ISO_FREQUENCIES[key]
-        return n.update_cycle(vocab, word) if word else None
-    return n.update_cycle(vocab, frequency)

@@ -1,7 +1,11 @@
 """The DCAT harvester: one RDF document (Turtle, RDF/XML, JSON-LD, N-Triples) or a Hydra paged collection.
 
-Each page is parsed on its own and its datasets are yielded before the next page is fetched, so
-memory follows the page size, not the catalog size. Paging follows ``hydra:next`` (and the older
+Each page is parsed on its own; the next page is fetched (and its parsing started) before this
+page's datasets are yielded, so at most two pages are held and memory follows the page size, not the
+catalog size. A page whose bytes did not change since the
+last run (and whose records all went well) is not parsed again (:mod:`harvesters.pages`); from the
+third page on, pages are parsed in a worker process while the previous page's records are written
+(:mod:`harvesters.pagereader`). Paging follows ``hydra:next`` (and the older
 ``hydra:nextPage``) and stops — with a warning, treating the listing as incomplete — when a link
 points back to a page already read, when a page brings no dataset not seen before, or after
 ``max_pages``. Quirk seen in the wild: ckanext-dcat looped on a catalog whose last page linked to
@@ -25,7 +29,8 @@ from catalog import codes
 from catalog.i18n import Text, message
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord
-from harvesters.rdf import FORMATS, dataset_nodes, dataset_payload, detect_format, next_pages, parse_graph
+from harvesters.pagereader import PageReader
+from harvesters.rdf import FORMATS, detect_format
 
 _METADATA_ID = re.compile(r"^metadata_[0-9a-f]{32}$")
 MAX_DISTRIBUTIONS = 100
@@ -37,6 +42,8 @@ class DcatConfigSchema(BaseConfigSchema):
 
     format = fields.String(load_default=None, validate=validate.OneOf(sorted(FORMATS)))
     max_pages = fields.Integer(load_default=1000, validate=validate.Range(1, 1000000))
+    # Parse long listings in a worker process while the previous page is written (harvesters.pagereader).
+    parallel = fields.Boolean(load_default=True)
 
 
 class DcatHarvester(Harvester):
@@ -47,39 +54,73 @@ class DcatHarvester(Harvester):
     config_schema = DcatConfigSchema
 
     def gather(self) -> Iterator[RemoteRecord]:
-        url: str | None = self.context.url
-        visited: set[str] = set()
+        self._visited: set[str] = set()
+        self._pages = 0
         seen: set[str] = set()
-        pages = 0
-        while url:
-            if url in visited:
-                self._incomplete(message("The page {url} links back to a page already read; paging stopped.", url=url))
-                return
-            if pages >= self.config.get("max_pages", 1000):
-                self._incomplete(message("Paging stopped after {count} pages.", count=pages))
-                return
-            visited.add(url)
-            pages += 1
-            response = self.http.get(url, headers={"Accept": _ACCEPT, **self.context.auth_headers()},
-                                     max_bytes=self.config.get("max_bytes"), read_timeout=self.config.get("read_timeout"))
-            fmt = detect_format(self.config.get("format"), response.content_type, response.url, response.content)
-            graph = parse_graph(response.content, fmt, response.url, self._fetch_json)
-            new = 0
-            for node in dataset_nodes(graph):
-                payload = dataset_payload(graph, node)
-                remote_id = _remote_id(payload)
-                if remote_id is None or remote_id in seen:
-                    continue
-                seen.add(remote_id)
-                new += 1
-                yield RemoteRecord(remote_id, payload, url=payload["landing_page"] or payload["uri"] or response.url,
-                                   modified=n.parse_datetime(payload["modified"]))
-            links = sorted({urljoin(response.url, link) for link in next_pages(graph)} - {response.url, url})
-            del graph
-            if pages > 1 and new == 0 and links:
-                self._incomplete(message("The page {url} brought no new dataset; paging stopped.", url=url))
-                return
-            url = links[0] if links else None
+        reader = PageReader(self._fetch_json, parallel=self.config.get("parallel", True))
+        try:
+            page = self._open(self.context.url, reader)
+            while page is not None:
+                url, response, memo, parsed = page
+                if memo is not None:
+                    # The same bytes as last time, and every record of them went well: nothing to parse.
+                    records = [RemoteRecord(i) for i in memo.get("ids", []) if i not in seen]
+                    links = [link for link in memo.get("next", []) if link != url]
+                else:
+                    records, links = self._records(url, response, parsed.result(), seen)
+                    self.context.remember_page(url, response.content, {"ids": [r.remote_id for r in records],
+                                                                       "next": links})
+                seen.update(r.remote_id for r in records)
+                if self._pages > 1 and not records and links:
+                    yield from records
+                    self._incomplete(message("The page {url} brought no new dataset; paging stopped.", url=url))
+                    return
+                # The next page is fetched (and its parsing started) before this page's records are written.
+                page, failure = None, None
+                if links:
+                    try:
+                        page = self._open(links[0], reader)
+                    except HarvestError as exc:
+                        failure = exc
+                yield from records
+                if failure is not None:
+                    raise failure
+        finally:
+            reader.close()
+
+    def _open(self, url: str, reader: PageReader):
+        """Fetch a page and start reading it, or ``None`` when paging must stop (loop, too many pages)."""
+        if url in self._visited:
+            self._incomplete(message("The page {url} links back to a page already read; paging stopped.", url=url))
+            return None
+        if self._pages >= self.config.get("max_pages", 1000):
+            self._incomplete(message("Paging stopped after {count} pages.", count=self._pages))
+            return None
+        self._visited.add(url)
+        self._pages += 1
+        response = self.http.get(url, headers={"Accept": _ACCEPT, **self.context.auth_headers()},
+                                 max_bytes=self.config.get("max_bytes"), read_timeout=self.config.get("read_timeout"))
+        memo = self.context.recall_page(url, response.content)
+        if memo is not None:
+            return url, response, memo, None
+        fmt = detect_format(self.config.get("format"), response.content_type, response.url, response.content)
+        return url, response, None, reader.submit(response.content, fmt, response.url)
+
+    @staticmethod
+    def _records(url: str, response, parsed, seen: set[str]) -> tuple[list[RemoteRecord], list[str]]:
+        """A parsed page's datasets not listed before (on earlier pages), and its next-page links."""
+        payloads, next_links = parsed
+        records: list[RemoteRecord] = []
+        ids: set[str] = set()
+        for payload in payloads:
+            remote_id = _remote_id(payload)
+            if remote_id is None or remote_id in ids or remote_id in seen:
+                continue
+            ids.add(remote_id)
+            records.append(RemoteRecord(remote_id, payload, url=payload["landing_page"] or payload["uri"] or response.url,
+                                        modified=n.parse_datetime(payload["modified"])))
+        links = sorted({urljoin(response.url, link) for link in next_links} - {response.url, url})
+        return records, links
 
     def _fetch_json(self, context_url: str) -> Any:
         return self.http.get(context_url, headers={"Accept": "application/ld+json, application/json"},

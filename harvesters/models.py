@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
+from catalog.i18n import Text
 from catalog.models import Department
 
 SCHEDULES = ("manual", "hourly", "daily", "weekly")
@@ -24,6 +25,31 @@ FINISHED_STATES = frozenset(JOB_STATES) - {"running"}
 #: What can happen to one remote record; ``unchanged`` is counted, never stored as a row.
 RECORD_STATES = ("created", "updated", "unchanged", "skipped", "conflict", "error", "deferred", "gone",
                  "withdrawn", "deleted")
+JOB_STATE_LABELS = {
+    "running": Text({"zh": "运行中", "en": "running"}),
+    "done": Text({"zh": "完成", "en": "done"}),
+    "done_with_errors": Text({"zh": "完成但有错误", "en": "done with errors"}),
+    "failed": Text({"zh": "失败", "en": "failed"}),
+    "timed_out": Text({"zh": "超时", "en": "timed out"}),
+}
+RECORD_STATE_LABELS = {
+    "created": Text({"zh": "新建", "en": "created"}),
+    "updated": Text({"zh": "更新", "en": "updated"}),
+    "unchanged": Text({"zh": "未变化", "en": "unchanged"}),
+    "skipped": Text({"zh": "跳过", "en": "skipped"}),
+    "conflict": Text({"zh": "冲突", "en": "conflict"}),
+    "error": Text({"zh": "错误", "en": "error"}),
+    "deferred": Text({"zh": "暂缓", "en": "deferred"}),
+    "gone": Text({"zh": "源端已删除", "en": "gone upstream"}),
+    "withdrawn": Text({"zh": "已下线", "en": "withdrawn"}),
+    "deleted": Text({"zh": "草稿已删除", "en": "draft deleted"}),
+}
+SCHEDULE_LABELS = {
+    "manual": Text({"zh": "手动", "en": "manual"}),
+    "hourly": Text({"zh": "每小时", "en": "hourly"}),
+    "daily": Text({"zh": "每天", "en": "daily"}),
+    "weekly": Text({"zh": "每周", "en": "weekly"}),
+}
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -131,3 +157,25 @@ class HarvestLink(Base):
     # Set by the first complete run that no longer lists the record; cleared when it comes back.
     gone_since: Mapped[datetime | None] = mapped_column()
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_jobs.id", ondelete="SET NULL"))
+
+
+class HarvestPage(Base):
+    """A page of a source's listing as last read, so that an unchanged page is not parsed again.
+
+    ``digest`` covers the page's bytes and the source's settings; ``memo`` is what the harvester
+    needs to go on without parsing (``ids``: the remote ids it listed, ``next``: the pages it links
+    to). A row exists only while every record of the page was written or found unchanged: a page
+    with an error, a conflict or a deferred record is read in full on the next run.
+    """
+
+    __tablename__ = "harvest_pages"
+    __table_args__ = (UniqueConstraint("source_id", "url_key", name="uq_harvest_pages_source_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("harvest_sources.id", ondelete="CASCADE"))
+    # sha256 of the URL: page addresses can be long, a unique index on them is not portable.
+    url_key: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    digest: Mapped[str] = mapped_column(String(64))
+    memo: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

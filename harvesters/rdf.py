@@ -196,3 +196,29 @@ def next_pages(graph: Graph) -> Iterator[str]:
     for predicate in (HYDRA.next, HYDRA.nextPage):
         for value in graph.objects(None, predicate):
             yield str(value)
+
+
+# -- whole pages -------------------------------------------------------------------------------
+
+
+def inline_json_ld(data: bytes, url: str, fetch_json: Callable[[str], Any]) -> bytes:
+    """A JSON-LD page with its remote ``@context``s fetched (through the harvest client) and inlined.
+
+    :raises HarvestError: for invalid JSON or a context that cannot be fetched.
+    """
+    return json.dumps(_inline_contexts(_json(data, url), fetch_json, url, {}, 0)).encode("utf-8")
+
+
+def _offline(context_url: str) -> Any:
+    raise HarvestError(message("The JSON-LD context {context} was not inlined before parsing.", context=context_url))
+
+
+def read_page(data: bytes, fmt: str, url: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parse one page with no network access (JSON-LD contexts inlined beforehand): dataset payloads, next links.
+
+    A pure function of its arguments, so that it can run in a worker process.
+
+    :raises HarvestError: for a syntax error or unsafe XML.
+    """
+    graph = parse_graph(data, fmt, url, _offline)
+    return [dataset_payload(graph, node) for node in dataset_nodes(graph)], list(next_pages(graph))

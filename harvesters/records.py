@@ -1,4 +1,10 @@
-"""What the runner does with one remote record, and with records gone upstream: each write in its own SAVEPOINT.
+"""What the runner does with a batch of remote records, and with records gone upstream.
+
+Records are fetched and mapped first (no database), then decided together: the links, conflicts
+and claimed resources of a batch are read in a few queries, unchanged records cost no write, new
+drafts of an ordinary source are created together in one SAVEPOINT (falling back to one at a time
+if the database refuses one), and every other write has a SAVEPOINT of its own, so a bad record
+rolls back alone.
 
 Decisions (docs/harvesting.md explains them):
 
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, select, update
 
 from catalog.errors import MuluError, ValidationError
 from catalog.i18n import Message, message
@@ -35,6 +41,7 @@ from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.services.resource import ResourceService
 from catalog.workflow import STATES
 from harvesters.base import Harvester, HarvestError, RemoteRecord, SkipRecord
+from harvesters.bulk import Lookups, claim_values, create_drafts
 from harvesters.models import HarvestLink, HarvestSource, aware
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,17 @@ def with_defaults(data: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[
     return result
 
 
+@dataclass
+class _Prepared:
+    """A record fetched and mapped (no database yet): the input with defaults and its hash."""
+
+    index: int
+    record: RemoteRecord
+    mapped: dict[str, Any]
+    data: dict[str, Any]
+    digest: str
+
+
 class RecordWriter:
     """Writes records of one job through ResourceService; nothing is kept when ``dry_run``."""
 
@@ -85,77 +103,151 @@ class RecordWriter:
         self.dry_run = dry_run
         self.now = now
 
-    # -- one record ----------------------------------------------------------------------------
+    # -- a batch of records ----------------------------------------------------------------------
 
     def process(self, record: RemoteRecord) -> Outcome:
-        """Fetch, map and write one record in its own SAVEPOINT; every failure becomes an outcome."""
-        savepoint = self.session.begin_nested()
-        try:
-            outcome = self._process(record)
-        except SkipRecord as exc:
-            savepoint.rollback()
-            return Outcome("skipped", record.remote_id, record.url, message=exc.reason)
-        except HarvestError as exc:
-            savepoint.rollback()
-            return Outcome("error", record.remote_id, exc.url or record.url, message=exc.message, hint=exc.hint)
-        except MuluError as exc:
-            savepoint.rollback()
-            return Outcome("error", record.remote_id, record.url, message=exc.message, hint=_FIX_AT_SOURCE,
-                           fields=exc.fields)
-        except Exception as exc:  # a bug or an input nobody foresaw: this record fails, the job goes on
-            savepoint.rollback()
-            log.exception("harvest of %s from %s failed", record.remote_id, self.source.name)
-            return Outcome("error", record.remote_id, record.url,
-                           message=message("Unexpected error while reading the record: {detail}",
-                                           detail=f"{type(exc).__name__}: {exc}"[:500]),
-                           hint=message("Report this record to the catalog administrators."))
-        if self.dry_run:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-        return outcome
+        """Fetch, map and write one record; every failure becomes an outcome."""
+        return self.process_batch([record])[0]
 
-    def _process(self, record: RemoteRecord) -> Outcome:
+    def process_batch(self, records: list[RemoteRecord]) -> list[Outcome]:
+        """Fetch and map each record, then decide and write them together; every failure is one record's outcome.
+
+        Fetching and mapping touch no database. Links, conflicts and claimed resources are read for
+        the whole batch in a few queries; unchanged records cost no write; new drafts of an ordinary
+        source are created together (:func:`harvesters.bulk.create_drafts`) in one SAVEPOINT, and
+        everything else — updates, adoptions, a trusted source's registrations, a dry run — is
+        written record by record, each in its own SAVEPOINT, as before.
+        """
+        outcomes: list[Outcome | None] = [None] * len(records)
+        prepared: list[_Prepared] = []
+        for index, record in enumerate(records):
+            result = self._guarded(record, lambda record=record, index=index: self._prepare(index, record), savepoint=False)
+            if isinstance(result, Outcome):
+                outcomes[index] = result
+            else:
+                prepared.append(result)
+        if not prepared:
+            return outcomes
+        lookups = Lookups(self.session, self.source)
+        lookups.load_links([p.record.remote_id for p in prepared])
+        new: list[_Prepared] = []
+        for p in prepared:
+            link = lookups.links.get(p.record.remote_id)
+            if link is None:
+                new.append(p)
+            elif link.resource_id is None:
+                outcomes[p.index] = Outcome("skipped", p.record.remote_id, p.record.url, message=message(
+                    "The resource was deleted in the catalog; the record is not harvested again."))
+            elif link.content_hash == p.digest:
+                outcomes[p.index] = Outcome("unchanged", p.record.remote_id, p.record.url, resource_id=link.resource_id)
+            else:
+                outcomes[p.index] = self._guarded(p.record, lambda p=p, link=link: self._update(
+                    p.record, p.mapped, p.digest, link))
+        if new:
+            lookups.load_claims([p.record.remote_id for p in new], [p.data for p in new])
+            fresh = self._decide_new(new, lookups, outcomes)
+            if fresh:
+                self._create_batch(fresh, outcomes)
+        return outcomes
+
+    def _prepare(self, index: int, record: RemoteRecord) -> _Prepared | Outcome:
         record = self.harvester.fetch(record)
         if record.payload is None:
             return Outcome("unchanged", record.remote_id, record.url)
         mapped = self.harvester.map(record)
         data = with_defaults(mapped, self.source.defaults)
         data["department"] = {"id": self.source.department_id}
-        digest = content_hash(data)
-        link = self.session.scalars(select(HarvestLink).where(
-            HarvestLink.source_id == self.source.id, HarvestLink.remote_id == record.remote_id)).first()
-        if link is None:
-            conflict = self._conflict(record, data)
-            if conflict is not None:
-                return conflict
-            claimed = self._claimed(data)
-            if claimed is None:
-                return self._create(record, data, digest)
-            link = self._link(record, claimed.id)
-        elif link.resource_id is None:
-            return Outcome("skipped", record.remote_id, record.url,
-                           message=message("The resource was deleted in the catalog; the record is not harvested again."))
-        elif link.content_hash == digest:
-            return Outcome("unchanged", record.remote_id, record.url, resource_id=link.resource_id)
-        return self._update(record, mapped, digest, link)
+        return _Prepared(index, record, mapped, data, content_hash(data))
 
-    def _conflict(self, record: RemoteRecord, data: Mapping[str, Any]) -> Outcome | None:
-        other = self.session.scalars(select(HarvestLink).where(
-            HarvestLink.remote_id == record.remote_id, HarvestLink.source_id != self.source.id,
-            HarvestLink.resource_id.is_not(None))).first()
+    def _decide_new(self, new: list[_Prepared], lookups: Lookups, outcomes: list) -> list[_Prepared]:
+        """Conflicts and adoptions of records this source has not linked yet; returns those to create."""
+        fresh = []
+        claims: dict[tuple[str, str], int] = {}
+        for p in new:
+            for pair in claim_values(p.data):
+                claims[pair] = claims.get(pair, 0) + 1
+        for p in new:
+            conflict = self._conflict(p.record, p.data, lookups)
+            if conflict is not None:
+                outcomes[p.index] = conflict
+                continue
+            claimed = lookups.claimed_by(p.data)
+            if claimed is not None:  # a resource of the source's own department that no source claims: adopted
+                outcomes[p.index] = self._guarded(p.record, lambda p=p, claimed=claimed: self._update(
+                    p.record, p.mapped, p.digest, self._link(p.record, claimed.id)))
+            elif any(claims[pair] > 1 for pair in claim_values(p.data)) or self.dry_run or self.source.trusted:
+                # Records naming each other, a preview, a trusted source's registrations: one at a time.
+                outcomes[p.index] = self._guarded(p.record, lambda p=p: self._create(p.record, p.data, p.digest))
+            else:
+                fresh.append(p)
+        return fresh
+
+    def _create_batch(self, fresh: list[_Prepared], outcomes: list) -> None:
+        comment = f"harvest:{self.source.name}"
+        savepoint = self.session.begin_nested()
+        links: list[dict] = []
+        try:
+            results = create_drafts(self.service, [(p.data, comment) for p in fresh])
+            for p, result in zip(fresh, results, strict=True):
+                if isinstance(result, MuluError):
+                    outcomes[p.index] = Outcome("error", p.record.remote_id, p.record.url, message=result.message,
+                                                hint=_FIX_AT_SOURCE, fields=result.fields)
+                    continue
+                links.append({"source_id": self.source.id, "remote_id": p.record.remote_id, "resource_id": result.id,
+                              "url": p.record.url, "content_hash": p.digest, "remote_modified": p.record.modified,
+                              "first_seen_at": self.now, "last_seen_at": self.now, "last_job_id": self.job_id})
+                outcomes[p.index] = Outcome("created", p.record.remote_id, p.record.url, resource_id=result.id)
+            if links:
+                self.session.execute(insert(HarvestLink), links)
+        except Exception:  # one record the database refuses: write them one by one to find it
+            log.warning("batch of %s new records from %s failed; writing them one by one", len(fresh), self.source.name,
+                        exc_info=True)
+            savepoint.rollback()
+            for p in fresh:
+                outcomes[p.index] = self._guarded(p.record, lambda p=p: self._create(p.record, p.data, p.digest))
+            return
+        savepoint.commit()
+
+    def _guarded(self, record: RemoteRecord, work, *, savepoint: bool = True):
+        """Run ``work`` (in its own SAVEPOINT when it writes); turn every failure into this record's outcome."""
+        nested = self.session.begin_nested() if savepoint else None
+        try:
+            outcome = work()
+        except SkipRecord as exc:
+            outcome = Outcome("skipped", record.remote_id, record.url, message=exc.reason)
+        except HarvestError as exc:
+            outcome = Outcome("error", record.remote_id, exc.url or record.url, message=exc.message, hint=exc.hint)
+        except MuluError as exc:
+            outcome = Outcome("error", record.remote_id, record.url, message=exc.message, hint=_FIX_AT_SOURCE,
+                              fields=exc.fields)
+        except Exception as exc:  # a bug or an input nobody foresaw: this record fails, the job goes on
+            log.exception("harvest of %s from %s failed", record.remote_id, self.source.name)
+            outcome = Outcome("error", record.remote_id, record.url,
+                              message=message("Unexpected error while reading the record: {detail}",
+                                              detail=f"{type(exc).__name__}: {exc}"[:500]),
+                              hint=message("Report this record to the catalog administrators."))
+        else:
+            if nested is not None:
+                (nested.rollback if self.dry_run else nested.commit)()
+            return outcome
+        if nested is not None:
+            nested.rollback()
+        return outcome
+
+    def _conflict(self, record: RemoteRecord, data: Mapping[str, Any], lookups: Lookups) -> Outcome | None:
+        other = lookups.others.get(record.remote_id)
         if other is not None:
-            other_source = self.session.get(HarvestSource, other.source_id)
+            other_source = lookups.source_of(other.source_id)
             return Outcome("conflict", record.remote_id, record.url, resource_id=other.resource_id, message=message(
                 "The source {source} ({department}) harvests this record already, as resource {id}.",
                 source=other_source.name, department=other_source.department.name, id=other.resource_id),
                 hint=message("Harvest each record from one source only: filter one of the two sources."))
-        claimed = self._claimed(data)
+        claimed = lookups.claimed_by(data)
         if claimed is None:
             return None
-        owner = self.session.scalars(select(HarvestLink).where(HarvestLink.resource_id == claimed.id)).first()
+        owner = lookups.owners.get(claimed.id)
         if owner is not None and owner.source_id != self.source.id:
-            other_source = self.session.get(HarvestSource, owner.source_id)
+            other_source = lookups.source_of(owner.source_id)
             return Outcome("conflict", record.remote_id, record.url, resource_id=claimed.id, message=message(
                 "The record names resource {id}, which the source {source} harvests.", id=claimed.id,
                 source=other_source.name), hint=message("Harvest each record from one source only."))
@@ -165,13 +257,6 @@ class RecordWriter:
                 department=claimed.department.name),
                 hint=message("Only the providing department's own source may update a resource."))
         return None
-
-    def _claimed(self, data: Mapping[str, Any]) -> Resource | None:
-        keys = [(column, data.get(name)) for column, name in ((Resource.metadata_id, "metadata_id"), (Resource.code, "code"))]
-        conditions = [column == value.strip() for column, value in keys if isinstance(value, str) and value.strip()]
-        if not conditions:
-            return None
-        return self.session.scalars(select(Resource).where(or_(*conditions))).first()
 
     def _link(self, record: RemoteRecord, resource_id: int) -> HarvestLink:
         link = HarvestLink(source_id=self.source.id, remote_id=record.remote_id, resource_id=resource_id,
@@ -263,10 +348,13 @@ class RecordWriter:
         """Mark links not listed by a complete run as gone; withdraw those gone longer than the grace period."""
         outcomes = []
         grace = timedelta(days=self.source.withdraw_after_days)
-        links = self.session.scalars(select(HarvestLink).where(HarvestLink.source_id == self.source.id)).all()
+        # Ids first: a run that saw all of a 100,000-record catalog loads no link object at all.
+        missing = [link_id for link_id, remote_id in self.session.execute(
+            select(HarvestLink.id, HarvestLink.remote_id).where(HarvestLink.source_id == self.source.id))
+            if remote_id not in seen]
+        links = [link for start in range(0, len(missing), 500) for link in self.session.scalars(
+            select(HarvestLink).where(HarvestLink.id.in_(missing[start:start + 500])).order_by(HarvestLink.id))]
         for link in links:
-            if link.remote_id in seen:
-                continue
             savepoint = self.session.begin_nested()
             try:
                 outcome = self._gone(link, grace)

@@ -1,10 +1,10 @@
 """The harvest runner: one job per run, records written as they arrive, a reaper for stuck jobs, due sources.
 
 The runner is the unit of work of a harvest: it commits the job as ``running`` at once (so the
-portal and the reaper see it), then commits every ``COMMIT_EVERY`` records together with a
-heartbeat, and the final state at the end. Each record is written in its own SAVEPOINT
-(:mod:`harvesters.records`), so a bad record rolls back alone and a crash keeps every record
-written before it. A dry run does all the work — fetching, mapping, validation, even the writes —
+portal and the reaper see it), then hands the records to :mod:`harvesters.records` in batches of
+``COMMIT_EVERY`` and commits each batch together with a heartbeat, and the final state at the end.
+A bad record rolls back alone (SAVEPOINTs) and a crash keeps every batch written before it. Pages
+that did not change since the last run are not parsed again (:mod:`harvesters.pages`). A dry run does all the work — fetching, mapping, validation, even the writes —
 and rolls every record back; the job itself is never stored.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from catalog.actor import Actor
@@ -31,6 +31,8 @@ from harvesters import registry
 from harvesters.base import HarvestContext, HarvestError
 from harvesters.http import HttpClient, HttpPolicy
 from harvesters.models import HarvestJob, HarvestRecord, HarvestSource, aware
+from harvesters.notify import notify_job
+from harvesters.pages import PageMemo
 from harvesters.records import Outcome, RecordWriter
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
     :raises HarvestBusyError: when the source has a running job (and this is no dry run).
     """
     started = now()
-    reap_stuck_jobs(session, started)
+    reap_stuck_jobs(session, started, container=container)
     if not dry_run and _running_job(session, source.id) is not None:
         raise HarvestBusyError(message("The source {source} is being harvested already.", source=source.name))
     job = HarvestJob(source_id=source.id, status="running", started_at=started, heartbeat_at=started, max_items=max_items,
@@ -100,8 +102,8 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
         harvester_class = registry.get(source.type)
         config = harvester_class.load_config(source.config)
     except Exception as exc:  # unknown type or a config that no longer validates: the job fails visibly
-        return _finish_early(session, result, dry_run, message("The source cannot be run: {detail}", detail=str(exc)),
-                             now())
+        return _finish_early(container, session, result, dry_run,
+                             message("The source cannot be run: {detail}", detail=str(exc)), now())
     job.since = _since(session, source, job.settings_hash) if config.get("incremental", True) else None
     if not dry_run:
         session.add(job)
@@ -113,36 +115,52 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
     def announce(value: int) -> None:
         total[0] = value
 
+    pages = None if dry_run else PageMemo(session, source.id, job.settings_hash)
     context = HarvestContext(url=source.url, config=config, http=http, vocab=container.vocab, profile=container.profile,
-                             since=job.since, secrets=secrets if secrets is not None else os.environ, on_total=announce)
+                             since=job.since, secrets=secrets if secrets is not None else os.environ, on_total=announce,
+                             pages=pages)
     harvester = harvester_class(context)
     service = ResourceService(container, session, Actor.system(client=f"harvest:{source.name}"))
     writer = RecordWriter(service, source, harvester, job_id=job.id, dry_run=dry_run, now=started)
     deadline = time.monotonic() + source.timeout_minutes * 60
     seen: set[str] = set()
+    batch: list = []
     cut_short = fatal = False
-    try:
-        for record in harvester.gather():
-            if record.remote_id in seen:
-                continue  # listed twice (pages shifted while paging): one record, one write
-            if max_items is not None and len(seen) >= max_items:
-                cut_short = True
-                break
-            if time.monotonic() > deadline:
-                job.status = "timed_out"
-                _job_error(job, message("The job ran longer than {minutes} minutes and was stopped.",
-                                        minutes=source.timeout_minutes))
-                break
-            seen.add(record.remote_id)
-            outcome = writer.process(record)
+
+    def write_batch() -> None:
+        outcomes = writer.process_batch(batch)
+        batch.clear()
+        for outcome in outcomes:
             result.count(outcome)
-            job.total = len(seen)
-            if not dry_run and outcome.status != "unchanged":
-                session.add(_record_row(job, outcome))
-            if progress:
-                progress(len(seen), total[0])
-            if not dry_run and len(seen) % COMMIT_EVERY == 0:
-                _checkpoint(session, job, source, writer, seen, now())
+        _store_reports(session, job, outcomes, dry_run)
+        if pages is not None:
+            pages.settle((outcome.remote_id, outcome.status) for outcome in outcomes)
+        job.total = len(seen)
+        if progress:
+            progress(len(seen), total[0])
+        if not dry_run:
+            _checkpoint(session, job, source, now())
+
+    try:
+        try:
+            for record in harvester.gather():
+                if record.remote_id in seen:
+                    continue  # listed twice (pages shifted while paging): one record, one write
+                if max_items is not None and len(seen) >= max_items:
+                    cut_short = True
+                    break
+                if time.monotonic() > deadline:
+                    job.status = "timed_out"
+                    _job_error(job, message("The job ran longer than {minutes} minutes and was stopped.",
+                                            minutes=source.timeout_minutes))
+                    break
+                seen.add(record.remote_id)
+                batch.append(record)
+                if len(batch) >= COMMIT_EVERY:
+                    write_batch()
+        finally:
+            if batch:
+                write_batch()  # what was read before a failure is still written
     except HarvestError as exc:
         fatal = True
         _job_error(job, exc.message, exc.url, exc.hint)
@@ -157,25 +175,29 @@ def run_source(container, session: Session, source: HarvestSource, *, dry_run: b
         _job_error(job, warning.message, warning.url, warning.hint)
     writer.mark_seen(seen)
     if not (fatal or cut_short or job.status == "timed_out") and context.listing_complete:
-        for outcome in writer.sweep(seen):
+        swept = writer.sweep(seen)
+        for outcome in swept:
             result.count(outcome)
-            if not dry_run:
-                session.add(_record_row(job, outcome))
+        _store_reports(session, job, swept, dry_run)
     job.status = _final_state(job, fatal)
     job.finished_at = now()
     job.heartbeat_at = job.finished_at
     if not dry_run:
+        notify_job(container, session, job)
         session.commit()
     return result
 
 
-def _finish_early(session: Session, result: JobResult, dry_run: bool, reason: Message, moment: datetime) -> JobResult:
+def _finish_early(container, session: Session, result: JobResult, dry_run: bool, reason: Message,
+                  moment: datetime) -> JobResult:
     job = result.job
     _job_error(job, reason)
     job.status = "failed"
     job.finished_at = job.heartbeat_at = moment
     if not dry_run:
         session.add(job)
+        session.flush()
+        notify_job(container, session, job)
         session.commit()
     return result
 
@@ -195,16 +217,18 @@ def _job_error(job: HarvestJob, msg: Message, url: str | None = None, hint: Mess
     job.errors = [*(job.errors or []), {"message": both_locales(msg), "url": url, "hint": both_locales(hint)}]
 
 
-def _record_row(job: HarvestJob, outcome: Outcome) -> HarvestRecord:
-    return HarvestRecord(job_id=job.id, remote_id=outcome.remote_id[:500], url=(outcome.url or "")[:2000] or None,
-                         status=outcome.status, resource_id=outcome.resource_id, message=both_locales(outcome.message),
-                         hint=both_locales(outcome.hint),
-                         fields={path: {"zh_CN": [m.render("zh_CN") for m in msgs], "en": [m.render("en") for m in msgs]}
-                                 for path, msgs in outcome.fields.items()})
+def _store_reports(session: Session, job: HarvestJob, outcomes: list[Outcome], dry_run: bool) -> None:
+    """The per-record report rows of what was not unchanged, in one statement."""
+    rows = [{"job_id": job.id, "remote_id": o.remote_id[:500], "url": (o.url or "")[:2000] or None, "status": o.status,
+             "resource_id": o.resource_id, "message": both_locales(o.message), "hint": both_locales(o.hint),
+             "fields": {path: {"zh_CN": [m.render("zh_CN") for m in msgs], "en": [m.render("en") for m in msgs]}
+                        for path, msgs in o.fields.items()}, "created_at": utcnow()}
+            for o in outcomes if o.status != "unchanged"]
+    if rows and not dry_run:
+        session.execute(insert(HarvestRecord), rows)
 
 
-def _checkpoint(session: Session, job: HarvestJob, source: HarvestSource, writer: RecordWriter, seen: set[str],
-                moment: datetime) -> None:
+def _checkpoint(session: Session, job: HarvestJob, source: HarvestSource, moment: datetime) -> None:
     """Commit what is done with a heartbeat, and forget the written objects so memory stays flat."""
     job.heartbeat_at = moment
     session.commit()
@@ -229,9 +253,11 @@ def _since(session: Session, source: HarvestSource, digest: str) -> datetime | N
     return aware(last.started_at)
 
 
-def reap_stuck_jobs(session: Session, now: datetime | None = None, stale_after: timedelta = STALE_AFTER) -> list[HarvestJob]:
+def reap_stuck_jobs(session: Session, now: datetime | None = None, stale_after: timedelta = STALE_AFTER, *,
+                    container=None) -> list[HarvestJob]:
     """End jobs left ``running`` by a worker that died: no heartbeat for ``stale_after``, or past their timeout.
 
+    :param container: when given, the department of each ended job is notified.
     :returns: the jobs set to ``timed_out`` (flushed, not committed).
     """
     now = now or utcnow()
@@ -248,6 +274,9 @@ def reap_stuck_jobs(session: Session, now: datetime | None = None, stale_after: 
             reaped.append(job)
     if reaped:
         session.flush()
+    if container is not None:
+        for job in reaped:
+            notify_job(container, session, job)
     return reaped
 
 
@@ -275,7 +304,7 @@ def run_due(container, *, now: Callable[[], datetime] = utcnow, http: HttpClient
     """
     results = []
     with container.unit_of_work() as session:
-        reap_stuck_jobs(session, now())
+        reap_stuck_jobs(session, now(), container=container)
         ids = [source.id for source in due_sources(session, now())]
     for source_id in ids:
         session = container.session_factory()

@@ -1,8 +1,8 @@
 """HarvestSourceService: create, change, list and show harvest sources and their jobs, with permission checks.
 
-Who may do what (one function per action, like :mod:`catalog.permissions`): catalog managers and
-admins manage every source; an officer (编目员) manages the sources of their own department; the
-department's reviewers and the auditors may read them too.
+Who may do what (``can_manage_harvest_source`` and ``can_view_harvest_source`` in
+:mod:`catalog.permissions`): catalog managers and admins manage every source; an officer (编目员)
+manages the sources of their own department; the department's reviewers and the auditors may read them too.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError as MarshmallowError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog import permissions as perm
-from catalog.actor import Actor
 from catalog.errors import NotFoundError, ValidationError
 from catalog.i18n import message
 from catalog.models import Department
@@ -28,14 +27,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 _EDITABLE = ("title", "url", "schedule", "config", "defaults", "trusted", "active", "withdraw_after_days", "timeout_minutes")
 
 
-def can_manage_source(actor: Actor, department_id: int) -> bool:
-    """Create, change and run a harvest source of a department."""
-    return actor.role in ("manager", "admin") or (actor.role == "officer" and actor.owns(department_id))
-
-
-def can_view_source(actor: Actor, department_id: int) -> bool:
-    """Read a source, its jobs and their per-record reports."""
-    return actor.role in perm.STAFF_READERS or (actor.role in ("officer", "reviewer") and actor.owns(department_id))
+# The rules live with the others in catalog.permissions (tested there as part of the full matrix).
+can_manage_source = perm.can_manage_harvest_source
+can_view_source = perm.can_view_harvest_source
 
 
 def _invalid(field: str, text: str) -> ValidationError:
@@ -88,9 +82,15 @@ class HarvestSourceService(Service):
 
         :raises NotFoundError: when there is none (or the actor may not read it).
         """
-        column = HarvestSource.id if isinstance(ref, int) or str(ref).isdigit() else HarvestSource.name
-        value = int(ref) if column is HarvestSource.id else str(ref).strip().lower()
-        source = self.session.scalars(select(HarvestSource).where(column == value)).first()
+        text = str(ref).strip()
+        # Ids are 32-bit: a longer number (or a non-ASCII digit) is a name, and no name is all digits.
+        by_id = isinstance(ref, int) or (text.isascii() and text.isdigit() and int(text) < 2**31)
+        if isinstance(ref, int) and not 0 <= ref < 2**31:
+            source = None
+        elif by_id:
+            source = self.session.get(HarvestSource, int(text))
+        else:
+            source = self.session.scalars(select(HarvestSource).where(HarvestSource.name == text.lower()[:64])).first()
         if source is None or not can_view_source(self.actor, source.department_id):
             raise NotFoundError(message("Harvest source {source} was not found.", source=ref))
         return source
@@ -100,23 +100,51 @@ class HarvestSourceService(Service):
         sources = self.session.scalars(select(HarvestSource).order_by(HarvestSource.name)).all()
         return [s for s in sources if can_view_source(self.actor, s.department_id)]
 
-    def jobs(self, ref: int | str | None = None, *, limit: int = 20) -> list[HarvestJob]:
-        """The latest jobs of one source, or of every source the actor may read."""
+    def jobs(self, ref: int | str | None = None, *, limit: int = 20, offset: int = 0) -> list[HarvestJob]:
+        """The latest jobs of one source, or of every source the actor may read, newest first."""
         query = select(HarvestJob).order_by(HarvestJob.started_at.desc(), HarvestJob.id.desc())
         if ref is not None:
             query = query.where(HarvestJob.source_id == self.get(ref).id)
-        jobs = self.session.scalars(query.limit(limit * 5 if ref is None else limit)).all()
-        return [j for j in jobs if can_view_source(self.actor, j.source.department_id)][:limit]
+            return list(self.session.scalars(query.limit(limit).offset(offset)))
+        ids = [s.id for s in self.list()]
+        return list(self.session.scalars(query.where(HarvestJob.source_id.in_(ids)).limit(limit).offset(offset)))
 
-    def records(self, job_id: int, *, status: str | None = None) -> list[HarvestRecord]:
-        """The per-record report of a job (what was not unchanged)."""
-        job = self.session.get(HarvestJob, job_id)
+    def count_jobs(self, ref: int | str) -> int:
+        """How many jobs a source has had."""
+        source = self.get(ref)
+        return self.session.scalar(select(func.count()).select_from(HarvestJob).where(HarvestJob.source_id == source.id))
+
+    def latest_jobs(self, sources: list[HarvestSource]) -> dict[int, HarvestJob]:
+        """The newest job of each of these sources (ids grow with time), by source id; one query."""
+        newest = (select(func.max(HarvestJob.id)).where(HarvestJob.source_id.in_([s.id for s in sources]))
+                  .group_by(HarvestJob.source_id))
+        return {job.source_id: job for job in self.session.scalars(select(HarvestJob).where(HarvestJob.id.in_(newest)))}
+
+    def job(self, job_id: int) -> HarvestJob:
+        """A job the actor may read.
+
+        :raises NotFoundError: when there is none (or the actor may not read its source).
+        """
+        job = self.session.get(HarvestJob, job_id) if 0 <= job_id < 2**31 else None
         if job is None or not can_view_source(self.actor, job.source.department_id):
             raise NotFoundError(message("Harvest job {id} was not found.", id=job_id))
+        return job
+
+    def records(self, job_id: int, *, status: str | None = None, limit: int | None = None,
+                offset: int = 0) -> list[HarvestRecord]:
+        """The per-record report of a job (what was not unchanged), in the order it was written."""
+        self.job(job_id)
         query = select(HarvestRecord).where(HarvestRecord.job_id == job_id).order_by(HarvestRecord.id)
         if status:
             query = query.where(HarvestRecord.status == status)
-        return list(self.session.scalars(query))
+        return list(self.session.scalars(query.limit(limit).offset(offset)))
+
+    def record_counts(self, job_id: int) -> dict[str, int]:
+        """How many report rows a job has, by status."""
+        self.job(job_id)
+        rows = self.session.execute(select(HarvestRecord.status, func.count()).where(HarvestRecord.job_id == job_id)
+                                    .group_by(HarvestRecord.status))
+        return {status: count for status, count in rows}
 
     def to_json(self, source: HarvestSource) -> dict[str, Any]:
         """A source as JSON; credentials appear only as the ``env:NAME`` reference they are."""

@@ -24,7 +24,7 @@ from catalog.services.user import UserService
 from cli import main
 from tests.clitools import DEPARTMENTS, cli_on_fresh_database
 
-COMMANDS = ("audit", "coverage", "db", "demo", "department", "harvest", "init", "inventory", "overlap", "quality", "resource", "schema", "search", "serve", "user", "vocab")
+COMMANDS = ("audit", "coverage", "db", "demo", "department", "harvest", "init", "inventory", "links", "overlap", "quality", "resource", "schema", "search", "serve", "token", "uploads", "user", "vocab")
 
 
 @pytest.fixture
@@ -74,6 +74,8 @@ def test_help_of_the_groups_lists_their_subcommands(cli):
         "resource": {"import", "export", "template", "show", "history", "diff"},
         "schema": {"show"},
         "vocab": {"list", "show", "import"},
+        "token": {"create", "list", "revoke"},
+        "links": {"check", "show"},
     }
     for group, subcommands in expected.items():
         output = cli.ok(group, "--help").output
@@ -159,6 +161,41 @@ def test_user_create_list_set_role_set_password(seeded):
         users = UserService(container, session, Actor.system("test"))
         assert users.authenticate("li.officer", "new-secret-1") is not None
         assert users.authenticate("li.officer", "secret123") is None
+
+
+def test_token_create_list_revoke(seeded):
+    from catalog.services.token import TokenError, TokenService
+
+    cli = seeded
+    created = cli.ok("token", "create", "--user", "admin", "--name", "nightly harvest", "--expires-in", "30")
+    plaintext = created.stdout.strip()
+    assert plaintext.startswith("mulu_") and len(plaintext.splitlines()) == 1, "only the token goes to stdout"
+    assert "shown only this once" in created.output and "expires" in created.output
+    from datetime import date
+
+    year = date.today().year + 1
+    dated = cli.ok("token", "create", "--user", "admin", "--name", "until new year", "--expires", f"{year}-12-31")
+    assert f"expires {year + 1}-01-01 00:00" in dated.output
+    assert "never expires" in cli.ok("token", "create", "--user", "admin", "--name", "forever").output
+
+    listing = cli.ok("token", "list", "--user", "admin").output.splitlines()
+    assert [line.split()[-1] for line in listing] == ["forever", "year", "harvest"]
+    assert all(" active " in line for line in listing) and plaintext not in "\n".join(listing)
+    token_id = listing[-1].split()[0]
+    assert f"token {token_id} (" in cli.ok("token", "revoke", token_id).output
+    assert " revoked " in cli.ok("token", "list", "--user", "admin").output.splitlines()[-1]
+
+    container = cli.container()
+    with container.unit_of_work() as session:
+        with pytest.raises(TokenError):
+            TokenService(container, session, Actor.anonymous()).authenticate(plaintext)
+
+    assert cli("token", "create", "--user", "admin", "--name", "x", "--expires-in", "3", "--expires",
+               "2099-01-01").exit_code == 2
+    unknown = cli("token", "create", "--user", "nobody", "--name", "x")
+    assert unknown.exit_code == 1 and "nobody" in unknown.output
+    assert cli("token", "revoke", "999").exit_code == 1
+    assert cli("token", "create", "--user", "admin", "--name", " ").exit_code == 1
 
 
 def test_user_create_prompts_for_the_password(seeded):

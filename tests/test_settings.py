@@ -51,6 +51,8 @@ SAMPLES = {
         "http://127.0.0.1:9200", "elasticsearch_url", "http://127.0.0.1:9200", None
     ),
     "MULU_REDIS_URL": Sample("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0", None),
+    "MULU_API_RATE_LIMIT": Sample("10/second;500/hour", "api_rate_limit", "10/second;500/hour", "120 per minute"),
+    "MULU_API_WRITE_RATE_LIMIT": Sample("5 per 10 seconds", "api_write_rate_limit", "5 per 10 seconds", "30 per minute"),
     "MULU_ELASTICSEARCH_INDEX": Sample("catalog", "elasticsearch_index", "catalog", "mulu-resources"),
     "MULU_ELASTICSEARCH_ANALYZER": Sample("IK", "elasticsearch_analyzer", "ik", "cjk"),
     "MULU_ELASTICSEARCH_PINYIN": Sample("true", "elasticsearch_pinyin", True, False),
@@ -62,6 +64,7 @@ SAMPLES = {
     "MULU_ECHO_SQL": Sample("on", "echo_sql", True, False),
     "MULU_COVERAGE_TARGET": Sample("0.75", "coverage_target", 0.75, 0.8),
     "MULU_COVERAGE_TARGET_DATE": Sample("2025-12-31", "coverage_target_date", date(2025, 12, 31), date(2010, 12, 31)),
+    "MULU_UPLOAD_TTL_HOURS": Sample("48", "upload_ttl_hours", 48, 24),
 }
 
 BAD = [
@@ -73,6 +76,10 @@ BAD = [
     ("MULU_DEFAULT_LOCALE", "fr"),
     ("MULU_TIMEZONE", "Mars/Olympus"),
     ("MULU_ELASTICSEARCH_ANALYZER", "smartcn"),
+    ("MULU_API_RATE_LIMIT", "lots"),
+    ("MULU_API_WRITE_RATE_LIMIT", "30 per fortnight"),
+    ("MULU_UPLOAD_TTL_HOURS", "0"),
+    ("MULU_UPLOAD_TTL_HOURS", "a day"),
 ]
 
 DOCUMENTED_NAMES = [name for name, _default, _meaning in DOCUMENTED]

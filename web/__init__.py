@@ -9,6 +9,7 @@ from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from catalog.config import Settings
 from catalog.container import Container
@@ -23,6 +24,14 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:…>`` bounded to 2³¹−1: a larger number in a URL is a 404, not an integer overflow (500) on PostgreSQL."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -43,12 +52,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     :param settings: settings to use; read from ``MULU_*`` variables when omitted.
     :param container: an existing container (tests, the demo); built from the settings when omitted.
     """
-    from web import accounts, departments, editing, errors, portal, resources, search, workspace
+    from web import accounts, dcat_views, departments, editing, errors, portal, resources, search, workspace
+    from web import api as rest_api
+    from web.ckan_api import ckan_api
+    from web.coverage import coverage as coverage_audit
+    from web.harvest import harvest as harvest_pages
     from web.i18n import SESSION_KEY, PortalBabel, select_locale
+    from web.notifications import notifications
 
     container = container or Container.from_settings(settings)
     settings = container.settings
     app = Flask(__name__)
+    # Before any blueprint adds its rules: every <int:…> in a URL is bounded to the ids' 32-bit column.
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
@@ -82,8 +98,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         deps.close_session(exc)
 
     for blueprint in (portal.portal, accounts.accounts, search.search, resources.resources,
-                      departments.departments, workspace.workspace, editing.editing):
+                      departments.departments, workspace.workspace, editing.editing, dcat_views.dcat, coverage_audit,
+                      harvest_pages, notifications):
         app.register_blueprint(blueprint)
     errors.register(app)
     portal.register_helpers(app)
+    app.register_blueprint(ckan_api)
+    csrf.exempt(ckan_api)  # read-only actions; CKAN clients POST JSON without a form token
+    # Last: the REST API's JSON error handlers wrap the pages' ones, and its limits cover ckan_api too.
+    rest_api.init_app(app)
     return app

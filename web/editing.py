@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import time
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -214,8 +215,33 @@ def _can_import() -> bool:
     return bool(_departments())
 
 
+def upload_dir(instance_path: Path | str) -> Path:
+    """Where uploaded spreadsheets wait for their import to be confirmed."""
+    return Path(instance_path) / "uploads"
+
+
+def sweep_uploads(directory: Path, max_age_hours: float, now: float | None = None) -> list[Path]:
+    """Delete uploads older than ``max_age_hours`` (previews never confirmed); returns the files removed.
+
+    Safe to run while the portal serves: a file gone between listing and deleting is skipped, and an upload
+    younger than the limit is never touched. ``now`` is a POSIX timestamp (tests pass one).
+    """
+    if not directory.is_dir():
+        return []
+    limit = (time.time() if now is None else now) - max_age_hours * 3600
+    removed = []
+    for path in directory.glob("*.xlsx"):
+        try:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 def _upload_dir() -> Path:
-    path = Path(deps.container().settings.instance_path) / "uploads"
+    path = upload_dir(deps.container().settings.instance_path)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -295,6 +321,8 @@ def import_preview():
     form = ImportForm()
     if not form.validate():
         return render_template("import.html", form=form, entries=None), 400
+    # Every upload is an occasion to forget the previews nobody confirmed (also: `mulu uploads sweep`).
+    sweep_uploads(_upload_dir(), deps.container().settings.upload_ttl_hours)
     token = f"{deps.actor().user_id}_{secrets.token_urlsafe(16)}"
     path = _upload_path(token)
     form.file.data.save(path)

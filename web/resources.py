@@ -12,7 +12,7 @@ from catalog import permissions as perm
 from catalog.diff import diff_snapshots
 from catalog.errors import MuluError, NotFoundError, ValidationError, WorkflowError
 from catalog.workflow import EDITABLE, TRANSITIONS, allowed_actions
-from web import deps
+from web import dcat_views, deps
 from web.display import fields, plain, tables
 from web.forms import ActionForm
 
@@ -45,7 +45,12 @@ def _page(resource_id: int, forms: dict[str, ActionForm] | None = None, status: 
 
 @resources.get("/resources/<int:resource_id>")
 def show(resource_id: int):
-    return _page(resource_id)
+    """The resource page; an ``Accept`` header preferring RDF gets the resource as DCAT (web/dcat_views.py)."""
+    rdf = dcat_views.negotiate_resource(resource_id)
+    if rdf is not None:
+        return rdf
+    page, status = _page(resource_id)
+    return page, status, {"Vary": "Accept"}
 
 
 @resources.get("/resources/<int:resource_id>.json")

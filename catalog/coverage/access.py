@@ -38,6 +38,11 @@ def can_view_coverage(actor: Actor, department_id: int | None = None) -> bool:
     return department_id is not None and actor.role in ("officer", "reviewer") and actor.owns(department_id)
 
 
+def can_check_links(actor: Actor) -> bool:
+    """Run the link checker and store what it found (``mulu links check``)."""
+    return actor.role in ("manager", "admin")
+
+
 def can_take_snapshot(actor: Actor) -> bool:
     """Store a coverage snapshot (the monthly figures as reported)."""
     return actor.role in ("manager", "admin")

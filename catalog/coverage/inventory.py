@@ -11,7 +11,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from catalog.coverage import access
 from catalog.coverage.similarity import fold, split_names
-from catalog.db import utcnow
 from catalog.errors import ConflictError, NotFoundError, ValidationError
 from catalog.i18n import Message, message
 from catalog.importing import ImportReport
@@ -223,7 +222,7 @@ class InventoryService(Service):
             raise ValidationError({"resource": [message(
                 "Resource: {title} is provided by another department.", title=resource.title)]})
         item.resource_id = resource.id
-        item.linked_by_id, item.linked_by_name, item.linked_at = self.actor.user_id, self.actor.name, utcnow()
+        item.linked_by_id, item.linked_by_name, item.linked_at = self.actor.user_id, self.actor.name, self.container.now()
         item.suggested_resource_id = item.suggestion_score = item.suggested_at = None
         self._flush()
         self.audit("inventory.link", "inventory_item", item.id, {"resource": resource.id})

@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 
 from catalog.coverage import access
 from catalog.coverage.similarity import bigrams, dice, fold, place_names, strip_places
-from catalog.db import utcnow
 from catalog.i18n import message
 from catalog.models import Department, InventoryItem, Resource
 from catalog.permissions import require
@@ -141,7 +140,7 @@ def store_suggestions(service, *, department_id: int | None = None, min_score: f
         taken=taken, min_score=MIN_SCORE if min_score is None else min_score,
     )
     by_item = {s.item_id: s for s in suggestions}
-    now = utcnow()
+    now = service.container.now()
     for item in open_items:
         found = by_item.get(item.id)
         item.suggested_resource_id = found.resource_id if found else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -64,7 +64,7 @@ class QualityService(Service):
         """
         require(access.can_view_coverage(self.actor, department_id), message("read quality reports"))
         timezone = self.container.timezone
-        today = today or datetime.now(timezone).date()
+        today = today or self.container.today()
         query = (select(Resource).options(selectinload(Resource.items), selectinload(Resource.distributions))
                  .order_by(Resource.department_id, Resource.id))
         if department_id is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
@@ -78,7 +78,7 @@ class CoverageService(Service):
 
     def today(self) -> date:
         """Today in the catalog's time zone."""
-        return datetime.now(self.container.timezone).date()
+        return self.container.today()
 
     def report(self, as_of: date | None = None, *, department_id: int | None = None, period: str = "month",
                window_months: int = DEFAULT_WINDOW_MONTHS, trend: bool = True) -> CoverageReport:

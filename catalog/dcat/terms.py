@@ -25,7 +25,7 @@ GBT_21063_3 = URIRef("https://mulu.example.org/standards/gbt-21063.3-2007")
 
 PREFIXES = {
     "dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "vcard": VCARD, "skos": SKOS, "adms": ADMS,
-    "mulu": MULU, "xsd": XSD,
+    "mulu": MULU, "xsd": XSD, "hydra": HYDRA,
 }
 
 # The Mulu vocabulary: term -> (kind, Chinese label, English comment). Documented in docs/dcat.md.

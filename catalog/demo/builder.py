@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from catalog.actor import Actor
@@ -179,22 +180,36 @@ def _plan_state(rng: random.Random) -> str:
 
 
 def build_demo(container: Container, *, resource_count: int | None = None, password: str = "mulu-demo",
-               progress: Callable[[float], None] | None = None, seed: int = 20070329) -> DemoSummary:
+               progress: Callable[[float], None] | None = None, seed: int = 20070329,
+               until: datetime | None = None) -> DemoSummary:
     """Replace the database with the demo city: departments, demo accounts and a realistic catalog.
 
     Base and theme resources are registered after the department resources they cite, so their
     关联资源代码 point at real codes. Every workflow state occurs (given a dozen resources or so), and
     the 民政局 officer has proposed changes (变更) to a few published resources for the manager to review.
+    The work is spread over the 18 months before ``until`` (see :mod:`catalog.demo.timeline`), so the
+    coverage trend and its projection have a history; the container's own clock is restored afterwards.
 
     :param resource_count: number of resources; the hand-written catalog plus synthetic ones by default (300).
     :param password: the password of every demo account.
     :param progress: called with the fraction done (0–1).
+    :param seed: the random seed (states and times); the same seed and ``until`` build the same history.
+    :param until: when the demo's history ends; the container's clock (now) when omitted.
     :returns: a summary to print.
     """
+    from catalog.demo.timeline import history_start, replaying
+
+    until = until or container.now()
+    with replaying(container, history_start(until) - timedelta(days=30)) as clock:
+        return _build(container, resource_count, password, progress or (lambda _fraction: None), seed, until, clock)
+
+
+def _build(container: Container, resource_count: int | None, password: str, report: Callable[[float], None],
+           seed: int, until: datetime, clock) -> DemoSummary:
     from catalog.demo.synthetic import flatten_departments, load_departments
+    from catalog.demo.timeline import plan_times
     from catalog.schema_setup import reset_database
 
-    report = progress or (lambda _fraction: None)
     reset_database(container.engine)
     system = Actor.system("demo")
     summary = DemoSummary(password=password)
@@ -219,6 +234,9 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
     # Department resources first, so base and theme resources can cite their codes.
     entries.sort(key=lambda e: 0 if not e.get("related") else 1)
     states = _plan_states(entries, cited, rng)
+    # A random source of its own: the states above stay what they were before the demo had a history.
+    times = plan_times([PATHS[state] for state in states], until, random.Random(seed + 1),
+                       late=[bool(entry.get("related")) for entry in entries])
     code_by_title: dict[str, str] = {}
     total = max(1, len(entries))
     done = 0
@@ -227,13 +245,16 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
             actors = {name: actor_for(session, users_by_name(session, name), client="demo")
                       for name in ("manager", "officer")}
             service = ResourceService(container, session, system)
-            for entry, state in zip(entries[done:done + BATCH], states[done:done + BATCH], strict=True):
+            for entry, state, moments in zip(entries[done:done + BATCH], states[done:done + BATCH],
+                                             times[done:done + BATCH], strict=True):
+                clock.moment = moments[0]
                 data = resource_input(entry, container.vocab)
                 related = [code_by_title[t] for t in entry.get("related") or () if t in code_by_title]
                 if related:
                     data["related_codes"] = related
                 resource = service.create(data, draft=False)
-                for action in PATHS[state]:
+                for action, moment in zip(PATHS[state], moments[1:], strict=True):
+                    clock.moment = moment
                     acting = _actor_for_action(action, resource.department.key, actors, system)
                     ResourceService(container, session, acting).transition(
                         resource.id, action, comment=REASONS.get(action))
@@ -243,6 +264,7 @@ def build_demo(container: Container, *, resource_count: int | None = None, passw
             done = min(len(entries), done + BATCH)
         report(0.05 + 0.95 * done / total)
     summary.resources = len(entries)
+    clock.moment = until  # changes awaiting review and the inventory are today's work
     with container.unit_of_work() as session:
         summary.changes = _propose_changes(container, session)
     from catalog.demo.inventory import build_inventory  # the coverage audit's expected inventory (issue #7)

@@ -41,21 +41,39 @@ class SearchIndexEntry(Base):
     format_class: Mapped[str | None] = mapped_column(String(20))
     update_cycle: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime | None] = mapped_column(index=True)
-    title_key: Mapped[str] = mapped_column(String(500))
+    title_key: Mapped[str] = mapped_column(String(500), index=True)
     title_sort: Mapped[str] = mapped_column(String(200), index=True)
 
 
 class SearchState(Base):
-    """The index's generation: a token rewritten in the transaction of every index write.
+    """The index's generation and change counter, rewritten in the transaction of every index write.
 
-    Processes cache facet columns and counts under the token they read (``catalog.search.columns``);
-    a different token means the index changed. The token is random rather than incremented, so a
-    rolled-back write's token is never seen again and cannot label other data.
+    Processes cache answers under the generation token they read (``catalog.search.columns``); a
+    different token means the index changed. The token is random rather than incremented, so a
+    rolled-back write's token is never seen again and cannot label other data. ``seq`` counts logged
+    writes (``search_changes``) and ``floor`` is the oldest one the log still holds.
     """
 
     __tablename__ = "search_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    floor: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class SearchChange(Base):
+    """One resource written to ``search_index`` by the write numbered ``seq`` (a trigger of migration 0006).
+
+    ``resource_id`` −1 marks a write itself (every ``seq`` has one row at least on PostgreSQL, whose
+    triggers run per statement). Caches of the column store and of full-text matches replay the
+    rows after their own ``seq`` instead of reading the whole index again (``catalog.search.changes``).
+    """
+
+    __tablename__ = "search_changes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    resource_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -45,6 +45,10 @@ class FullText:
         """A statement selecting the ids of every document matching ``query`` (nothing else: no join, no score)."""
         raise NotImplementedError
 
+    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
+        """Which of the resources ``ids`` match ``query`` (a few, after a write: see ``catalog.search.matches``)."""
+        raise NotImplementedError
+
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         """A subquery of ``(id, tier, score)`` for the documents matching ``query``.
 
@@ -115,6 +119,16 @@ class Fts5(FullText):
 
     def match_ids(self, query: str):
         return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_match").bindparams(fts_match=query)
+
+    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
+        # A literal list: FTS5 then seeks each rowid in the doclists (48 ids: 3 ms where the whole match of
+        # 信息 over 100,000 documents takes 35–100 ms); a subquery (json_each) would be scanned instead.
+        sql = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid IN :ids").bindparams(
+            bindparam("ids", expanding=True))
+        found: list[int] = []
+        for start in range(0, len(ids), 500):
+            found += connection.execute(sql, {"q": query, "ids": list(ids[start:start + 500])}).scalars()
+        return found
 
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         weights = ", ".join(str(FIELD_WEIGHTS[f]) for f in SEARCH_FIELDS)
@@ -206,6 +220,10 @@ class PostgresTsvector(FullText):
     def match_ids(self, query: str):
         return text(f"SELECT resource_id FROM {FTS_TABLE} WHERE tsv @@ CAST(:fts_match AS tsquery)").bindparams(
             fts_match=query)
+
+    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
+        sql = text(f"SELECT resource_id FROM {FTS_TABLE} WHERE resource_id = ANY(:ids) AND tsv @@ CAST(:q AS tsquery)")
+        return list(connection.execute(sql, {"ids": list(ids), "q": query}).scalars())
 
     def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
         scoring = "-ts_rank_cd(CAST(:fts_weights AS real[]), tsv, CAST(:fts_rank AS tsquery))" if score else "NULL"

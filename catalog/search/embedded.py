@@ -17,7 +17,7 @@ from catalog import permissions as perm
 from catalog.actor import Actor
 from catalog.models import Department, Resource
 from catalog.models.search import SearchIndexEntry
-from catalog.search import columns, indexing
+from catalog.search import changes, columns, indexing
 from catalog.search import highlight as hl
 from catalog.search import text as tx
 from catalog.search.base import (
@@ -32,16 +32,17 @@ from catalog.search.base import (
 from catalog.search.dialects import Clause, FullText, full_text_for
 from catalog.search.documents import FACETS, SORTS
 from catalog.search.facets import FacetBuilder, load_departments
+from catalog.search.matches import MATCHES
 
 T = SearchIndexEntry.__table__
 _COLUMN = {"theme": "theme", "format_class": "format_class", "share_type": "share_type", "open_type": "open_type",
            "update_cycle": "update_cycle", "status": "status", "classification": "item_code",
            "department": "department_id", "division": "department_id"}
-SUGGEST_POOL = 100
-# Above this many matches bm25 is skipped: scoring every match costs ~1.5 µs each on SQLite (100 ms for a
+SUGGEST_POOL = 100  # best-matching resources whose titles and keywords are considered per suggestion request
+# Above this many matches in the catalog bm25 is skipped: scoring every match costs ~1.5 µs each on SQLite (100 ms for a
 # word in 70,000 documents), while the tiers (exact title, title) still put the best first; within a
 # tier such broad results are listed newest first.
-SCORED_MATCHES = 2000  # best-matching resources whose titles and keywords are considered per suggestion request
+SCORED_MATCHES = 2000
 
 
 def visibility(actor: Actor):
@@ -83,8 +84,10 @@ class EmbeddedBackend(SearchBackend):
         facets = [f for f in query.facets if not (FACETS[f].signed_in_only and actor.is_anonymous)]
         session.flush()
         connection = session.connection()
+        state = changes.IndexState.read(connection)
+        log = changes.ChangeLog(connection, state)
         # The database's URL with the token: a process may search several databases (tests, tools).
-        token = (connection.engine.url.render_as_string(), indexing.generation(connection))
+        token = (connection.engine.url.render_as_string(), state.generation)
         full_text = full_text_for(connection.dialect.name)
         parsed = tx.parse_query(query.text)
         needs_tree = {"department", "division"} & (set(facets) | set(query.filters))
@@ -103,8 +106,11 @@ class EmbeddedBackend(SearchBackend):
         stored = self._stored_filters(query, builder)
         key = (token, columns.visibility_key(actor), match, tuple(sorted(stored.items())))
         answer = columns.ANSWERS.get(("counts", *key))
+        found = None
         if answer is None:
-            answer = self._count_columns(connection, token, full_text, match, stored, actor)
+            found = self._matching(connection, log, full_text, match, stored, actor)
+            store, rows = found
+            answer = rows.bit_count(), store.counts(rows)
             columns.ANSWERS.put(("counts", *key), answer)
         total, by_column = answer
         hits: list[Hit] = []
@@ -112,9 +118,13 @@ class EmbeddedBackend(SearchBackend):
             page_key = ("page", *key, query.sort, query.page, query.size, parsed.key)
             page = columns.ANSWERS.get(page_key)
             if page is None:
-                conditions = [visibility(actor), *self._filters(query, builder)]
-                counted = conditions + ([full_text.matches(T.c.resource_id, match)] if match else [])
-                page = self._page(session, full_text, query, parsed, clause, conditions, counted, total)
+                if self._pages_from_bits(query, clause, connection, log, full_text, match):
+                    store, rows = found or self._matching(connection, log, full_text, match, stored, actor)
+                    page = self._bits_page(connection, log, store, rows, full_text, query, parsed, clause)
+                else:
+                    conditions = [visibility(actor), *self._filters(query, builder)]
+                    counted = conditions + ([full_text.matches(T.c.resource_id, match)] if match else [])
+                    page = self._page(session, full_text, query, parsed, clause, conditions, counted)
                 columns.ANSWERS.put(page_key, page)
             hits = self._load_hits(session, page, tokens if query.highlight else set(), query.highlight)
         values = {f: builder.build(f, by_column.get(_COLUMN[f], {}), query.filters.get(f, ())) for f in facets}
@@ -145,10 +155,10 @@ class EmbeddedBackend(SearchBackend):
         return {slot: tuple(sorted(accepted, key=repr)) for slot, accepted in stored.items()}
 
     @staticmethod
-    def _count_columns(connection, token: tuple[str, int], full_text: FullText, match: str | None, stored: dict[str, tuple],
-                       actor: Actor) -> tuple[int, dict[str, dict]]:
-        """The total and every facet column's counts, from the column store's bitsets."""
-        store = columns.store_for(connection, token[1])
+    def _matching(connection, log: changes.ChangeLog, full_text: FullText, match: str | None,
+                  stored: dict[str, tuple], actor: Actor) -> tuple[columns.ColumnStore, int]:
+        """The column store and the bitset of rows the actor may read that pass the filters and match the text."""
+        store = columns.store_for(connection, log.now, log)
         rows = store.visible(actor)
         for slot, accepted in stored.items():
             column = slot.rstrip("+")
@@ -160,9 +170,49 @@ class EmbeddedBackend(SearchBackend):
             else:
                 rows &= store.any_of(column, accepted)
         if match is not None and rows:
-            ids = connection.execute(full_text.match_ids(match)).scalars()
-            rows &= columns.bitset(ids, store.size)
-        return rows.bit_count(), store.counts(rows)
+            rows &= MATCHES.bits(connection, full_text, match, log)
+        return store, rows
+
+    @staticmethod
+    def _pages_from_bits(query: SearchQuery, clause: Clause, connection, log: changes.ChangeLog, full_text: FullText,
+                         match: str | None) -> bool:
+        """Whether the page is picked from the bitsets (newest first, by tiers) rather than ranked in SQL.
+
+        Relevance for text found in few documents is ranked by the engine's score, and the title sort by
+        SQL's order; everything else (newest first, browsing, text found in more than
+        :data:`SCORED_MATCHES` documents of the whole catalog, filtered or not) is a walk of the store's
+        order. Broadness is the text's, not the filtered result's: scoring reads every matching document
+        (信息 with one theme selected still scored its 68,000 matches: 100 ms), and such a word's score
+        carries no information (its idf is near zero).
+        """
+        if query.sort == "title":
+            return False
+        if query.sort == "updated" or not clause:
+            return True
+        return MATCHES.bits(connection, full_text, match, log).bit_count() > SCORED_MATCHES
+
+    @staticmethod
+    def _bits_page(connection, log: changes.ChangeLog, store: columns.ColumnStore, rows: int, full_text: FullText,
+                   query: SearchQuery, parsed: tx.ParsedQuery, clause: Clause) -> list[tuple[int, None]]:
+        """One page from the bitsets: newest first, or for relevance the exact title, then title matches, then the rest."""
+        tiers = [rows]
+        if clause and query.sort == "relevance":
+            exact_ids = connection.execute(select(T.c.resource_id).where(T.c.title_key == parsed.key)).scalars()
+            exact = columns.bitset(list(exact_ids), store.size) & rows
+            title = MATCHES.bits(connection, full_text, full_text.render(clause, columns=["title"]), log) & rows
+            tiers = [exact, title & ~exact, rows & ~title & ~exact]
+        picked: list[int] = []
+        skip = query.offset
+        for tier in tiers:
+            count = tier.bit_count()
+            if skip >= count:
+                skip -= count
+                continue
+            picked += store.newest_first(tier, skip, query.size - len(picked))
+            skip = 0
+            if len(picked) >= query.size:
+                break
+        return [(resource_id, None) for resource_id in picked]
 
     @staticmethod
     def _result(query: SearchQuery, hits, total, facets) -> SearchResult:
@@ -223,22 +273,20 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _page(session: Session, full_text: FullText, query: SearchQuery, parsed: tx.ParsedQuery,
-              clause: Clause, conditions: list, counted: list, total: int) -> list[tuple[int, float | None]]:
+              clause: Clause, conditions: list, counted: list) -> list[tuple[int, float | None]]:
         """The ids and engine scores of one page of hits.
 
         Relevance is tiered: an exact title match first, then the whole query in the title, in the
         keywords, in the abstract, then the rest (items, or words spread over fields); within a tier the
         engine's score. Explicit tiers rather than weights alone: bm25's idf all but vanishes for a word
         in most documents (信息, 数据), and then only the tiers keep the promised order. Broad queries
-        (more than :data:`SCORED_MATCHES`) keep the exact and title tiers and list the rest newest first.
+        (more than :data:`SCORED_MATCHES`) are paged from the bitsets instead (:meth:`_bits_page`).
         """
         if clause and query.sort == "relevance":
-            broad = total > SCORED_MATCHES
-            fields = ("title",) if broad else ("title", "keywords", "abstract")
-            tiers = [full_text.render(clause, columns=[f]) for f in fields]
-            ranked = full_text.ranked(full_text.render(clause), tiers, score=not broad)
+            tiers = [full_text.render(clause, columns=[f]) for f in ("title", "keywords", "abstract")]
+            ranked = full_text.ranked(full_text.render(clause), tiers)
             exact = (T.c.title_key == parsed.key).desc()
-            later = (T.c.updated_at.desc(), T.c.resource_id.desc()) if broad else (ranked.c.score, T.c.resource_id)
+            later = (ranked.c.score, T.c.resource_id)
             statement = (
                 select(T.c.resource_id, ranked.c.score).join(ranked, ranked.c.id == T.c.resource_id)
                 .where(*conditions).order_by(exact, ranked.c.tier, *later)

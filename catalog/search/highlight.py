@@ -37,6 +37,7 @@ def _marked(original: str, tokens: set[str]) -> list[bool]:
         for i in range(start, end):
             marks[origin[i]] = True
 
+    pinyin = any(t[:1] in (tx.SYLLABLE_BIGRAM, tx.INITIAL_BIGRAM) for t in tokens)
     for run in tx.runs(normalised):
         if run.kind == "cjk":
             text = run.text
@@ -44,15 +45,16 @@ def _marked(original: str, tokens: set[str]) -> list[bool]:
                 for i in range(len(text) - size + 1):
                     if text[i : i + size] in tokens:
                         mark(run.start + i, run.start + i + size)
-            for match in tx.HAN.finditer(text):
-                _mark_pinyin(match.group(), run.start + match.start(), tokens, mark)
+            if pinyin:
+                for match in tx.HAN.finditer(text):
+                    _mark_pinyin(match.group(), run.start + match.start(), tokens, mark)
         elif run.text[: tx.MAX_WORD] in tokens:
             mark(run.start, run.end)
     return marks
 
 
 def _mark_pinyin(han: str, offset: int, tokens: set[str], mark) -> None:
-    if not any(t[:1] in (tx.SYLLABLE_BIGRAM, tx.INITIAL_BIGRAM) for t in tokens) or len(han) < 2:
+    if len(han) < 2:
         return
     spelled = tx.syllables(han)
     for i in range(len(spelled) - 1):

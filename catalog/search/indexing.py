@@ -3,8 +3,9 @@
 Every flush that inserts, updates or deletes a resource (or one of its information items) rewrites
 that resource's index rows on the same connection, so they commit or roll back with the data and
 the index never drifts. Every write to ``search_index`` also gives the index a new generation token
-(``search_state``, set by a trigger of migration 0002 in the writer's transaction), which is how
-processes know their cached facet columns are out of date (``catalog.search.columns``). Engines
+and logs the resource (``search_state``, ``search_changes``: triggers of migration 0006 in the
+writer's transaction), which is how processes know their caches are out of date and what to read
+again (``catalog.search.changes``). Engines
 can opt out (an Elasticsearch deployment does not need the embedded index) with :func:`set_sync`.
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Resource, ResourceItem
 from catalog.models.search import SearchIndexEntry
+from catalog.search import changes
 from catalog.search.dialects import full_text_for
 from catalog.search.documents import SearchDocument, document_for
 
@@ -109,6 +111,7 @@ def replace(connection: Connection, documents: Sequence[SearchDocument], removed
     if documents:
         full_text.insert_rows(connection, table, [_row(d) for d in documents])
         full_text.write(connection, documents)
+    changes.prune(connection)
 
 
 def _row(document: SearchDocument) -> dict[str, Any]:
@@ -213,6 +216,8 @@ def rebuild(session: Session, since: datetime | None = None,
             full_text.write_payloads(connection, payloads)
             count += len(rows)
             report(count, total)
+    # The rebuild logged every row twice (deleted, inserted): caches would replay the whole index.
+    changes.restart(connection)
     return count
 
 

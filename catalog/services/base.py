@@ -35,6 +35,7 @@ class Service:
             actor_name=self.actor.name,
             client=self.actor.client[:200],
             detail=detail or {},
+            created_at=self.container.now(),
         )
         self.session.add(event)
         return event

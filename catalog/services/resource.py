@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
@@ -13,7 +12,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from catalog import codes, workflow
 from catalog import permissions as perm
-from catalog.db import utcnow
 from catalog.diff import FieldChange, diff_snapshots
 from catalog.errors import ConflictError, NotFoundError, ValidationError, WorkflowError
 from catalog.i18n import message
@@ -166,6 +164,8 @@ class ResourceService(Service):
             department=department,
             created_by_id=self.actor.user_id,
             updated_by_id=self.actor.user_id,
+            created_at=self.container.now(),
+            updated_at=self.container.now(),
             extras={},
             keywords=[],
             related_codes=[],
@@ -204,7 +204,7 @@ class ResourceService(Service):
         perm.require(perm.can_create_resource(self.actor, department.id), message("catalog resources for this department"))
         self._apply(resource, loaded, department, unit)
         resource.updated_by_id = self.actor.user_id
-        resource.updated_at = utcnow()
+        resource.updated_at = self.container.now()
         self._flush()
         self._record(resource, "update", comment)
         self.audit("resource.update", "resource", resource.id, {"version": resource.version})
@@ -254,13 +254,14 @@ class ResourceService(Service):
         if action == "register":
             self._assign_code(resource)
         if action in ("publish", "republish"):
-            resource.published_at = utcnow()
-            resource.published_on = resource.published_on or datetime.now(self.container.timezone).date()
+            resource.published_at = self.container.now()
+            resource.published_on = resource.published_on or self.container.today()
         resource.status = target
-        resource.updated_at = utcnow()
+        resource.updated_at = self.container.now()
         self._flush()
         self.session.add(WorkflowEvent(resource_id=resource.id, action=action, from_status=state, to_status=target,
-                                       comment=comment, actor_id=self.actor.user_id, actor_name=self.actor.name))
+                                       comment=comment, actor_id=self.actor.user_id, actor_name=self.actor.name,
+                                       created_at=self.container.now()))
         self._record(resource, action, comment)
         self.audit(f"resource.{action}", "resource", resource.id, {"from": state, "to": target, "code": resource.code})
         return resource
@@ -286,14 +287,14 @@ class ResourceService(Service):
         change = self.pending_change(resource.id)
         if change is None:
             change = ResourceChange(resource_id=resource.id, status="pending", data=payload, base_version=resource.version,
-                                    comment=comment, created_by_id=self.actor.user_id)
+                                    comment=comment, created_by_id=self.actor.user_id, created_at=self.container.now())
             self.session.add(change)
         else:
             change.data, change.comment, change.created_by_id = payload, comment, self.actor.user_id
         self._flush()
         self.session.add(WorkflowEvent(resource_id=resource.id, action="propose_change", from_status="published",
                                        to_status="published", comment=comment, actor_id=self.actor.user_id,
-                                       actor_name=self.actor.name))
+                                       actor_name=self.actor.name, created_at=self.container.now()))
         self.audit("resource.propose_change", "resource", resource.id, {"change": change.id})
         return change
 
@@ -311,12 +312,12 @@ class ResourceService(Service):
         comment = (comment or "").strip() or None
         if not approve and not comment:
             raise ValidationError({"comment": [message("A reason is required to return a change.")]})
-        change.decided_by_id, change.decided_at = self.actor.user_id, utcnow()
+        change.decided_by_id, change.decided_at = self.actor.user_id, self.container.now()
         if approve:
             loaded = self.schema.load(change.data)
             department, unit = self._resolve_department(loaded.get("department") or {"id": resource.department_id})
             self._apply(resource, loaded, department, unit)
-            resource.updated_by_id, resource.updated_at = change.created_by_id, utcnow()
+            resource.updated_by_id, resource.updated_at = change.created_by_id, self.container.now()
             change.status = "approved"
         else:
             change.status = "returned"
@@ -326,7 +327,7 @@ class ResourceService(Service):
         # The change may be decided after the resource was withdrawn: record the state it really is in.
         self.session.add(WorkflowEvent(resource_id=resource.id, action=action, from_status=resource.status,
                                        to_status=resource.status, comment=comment, actor_id=self.actor.user_id,
-                                       actor_name=self.actor.name))
+                                       actor_name=self.actor.name, created_at=self.container.now()))
         if approve:
             self._record(resource, action, comment)
         self.audit(f"resource.{action}", "resource", resource.id, {"change": change.id})
@@ -488,12 +489,13 @@ class ResourceService(Service):
                 label=self.container.profile.label("classification_code"), value=classification)]}) from None
         resource.sequence = sequence
         resource.code = code
-        resource.registered_at = utcnow()
+        resource.registered_at = self.container.now()
 
     def _record(self, resource: Resource, action: str, comment: str | None) -> Revision:
         number = (self.session.scalar(select(func.max(Revision.number)).where(Revision.resource_id == resource.id)) or 0) + 1
         revision = Revision(resource_id=resource.id, number=number, snapshot=self.to_json(resource), action=action,
-                            comment=comment, actor_id=self.actor.user_id, actor_name=self.actor.name)
+                            comment=comment, actor_id=self.actor.user_id, actor_name=self.actor.name,
+                            created_at=self.container.now())
         self.session.add(revision)
         self.session.flush()
         return revision

@@ -59,6 +59,12 @@ MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
     "can_view_history": {
         "anonymous": (F, F), "officer": (T, F), "reviewer": (T, F), "manager": (T, T), "auditor": (T, T), "admin": (T, T),
     },
+    "can_manage_harvest_source": {
+        "anonymous": (F, F), "officer": (T, F), "reviewer": (F, F), "manager": (T, T), "auditor": (F, F), "admin": (T, T),
+    },
+    "can_view_harvest_source": {
+        "anonymous": (F, F), "officer": (T, F), "reviewer": (T, F), "manager": (T, T), "auditor": (T, T), "admin": (T, T),
+    },
     # Not about a department: the same answer for both columns.
     "can_manage_departments": {
         "anonymous": (F, F), "officer": (F, F), "reviewer": (F, F), "manager": (T, T), "auditor": (F, F), "admin": (T, T),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, SH
+from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from catalog.dcat import (
     MULU,
@@ -18,6 +18,7 @@ from catalog.dcat import (
     resource_graph,
 )
 from catalog.schemas.resource import ResourceSchema
+from tests.dcat.shacl import dcat_ap_3_0_0, dcat_ap_3_0_1, violations
 
 EU = "http://publications.europa.eu/resource/authority/"
 
@@ -32,47 +33,28 @@ def schema(container) -> ResourceSchema:
     return ResourceSchema(container.profile, container.vocab)
 
 
-def _violations(data: Graph, shapes: Graph) -> list[str]:
-    pyshacl = pytest.importorskip("pyshacl")
-    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
-    found = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        if report.value(result, SH.resultSeverity) == SH.Violation:
-            found.append(f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
-                         f"{report.value(result, SH.resultMessage)}")
-    return found
-
-
 def test_output_has_no_violation_of_the_dcat_ap_3_0_0_shapes(graph, fixtures_dir):
-    shapes = Graph().parse(fixtures_dir / "semiceu-dcat-ap/3.0.0/dcat-ap-SHACL.ttl")
-    assert _violations(graph, shapes) == []
+    assert violations(graph, dcat_ap_3_0_0(fixtures_dir)) == []
 
 
 def test_output_has_no_violation_of_the_modular_dcat_ap_3_0_1_shapes(graph, fixtures_dir):
     # The single 3.0.1 file breaks pyshacl on dcat:DataService (SEMICeu/DCAT-AP#448): use the modules.
-    shapes = Graph()
-    for path in sorted((fixtures_dir / "semiceu-dcat-ap/3.0.1/html-shacl").glob("*.ttl")):
-        if path.name != "mdr-vocabularies.shape.ttl":
-            shapes.parse(path)
-    assert _violations(graph, shapes) == []
+    assert violations(graph, dcat_ap_3_0_1(fixtures_dir)) == []
 
 
 def test_the_3_0_1_controlled_vocabulary_shapes_only_miss_eu_only_tables(graph, fixtures_dir):
     # mdr-vocabularies.shape.ttl wants every publisher from the EU corporate-body table (EU bodies only)
     # and every theme from the EU data-theme table; a Chinese department and the GB/T 21063.4 themes
     # cannot be there. Every other value (frequency, access right, language, file type) is from its EU table.
-    shapes = Graph()
-    for path in sorted((fixtures_dir / "semiceu-dcat-ap/3.0.1/html-shacl").glob("*.ttl")):
-        shapes.parse(path)
     allowed = {str(a) for a in graph.subjects(RDF.type, FOAF.Agent)} | {str(t) for t in graph.objects(None, DCAT.theme)}
-    found = _violations(graph, shapes)
+    found = violations(graph, dcat_ap_3_0_1(fixtures_dir, vocabularies=True))
     assert found
     assert [v for v in found if v.split(" ")[0] not in allowed or "skos/core#inScheme" not in v] == []
 
 
 def test_a_single_resource_graph_validates_too(resources, info, container, fixtures_dir):
-    shapes = Graph().parse(fixtures_dir / "semiceu-dcat-ap/3.0.0/dcat-ap-SHACL.ttl")
-    assert _violations(resource_graph(resources[0], info, container.vocab, container.profile), shapes) == []
+    graph = resource_graph(resources[0], info, container.vocab, container.profile)
+    assert violations(graph, dcat_ap_3_0_0(fixtures_dir)) == []
 
 
 def test_every_field_is_mapped(graph, resources, info):

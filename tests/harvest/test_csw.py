@@ -254,3 +254,106 @@ def test_live_pycsw_end_to_end(pycsw, schema, method, http, sources, harvest, se
     assert second.job.counts.get("created", 0) == 0 and second.job.counts.get("updated", 0) == 0
     assert second.job.counts.get("unchanged", 0) == counts["created"]
     assert session.scalar(select(func.count()).select_from(Resource)) == len(drafts)
+
+
+class _Recording:
+    """The test client, remembering each request (method, URL, body)."""
+
+    def __init__(self, http):
+        self.http = http
+        self.requests: list[tuple[str, str, bytes | None]] = []
+
+    def get(self, url, **kwargs):
+        self.requests.append(("GET", url, None))
+        return self.http.get(url, **kwargs)
+
+    def post(self, url, body, **kwargs):
+        self.requests.append(("POST", url, body))
+        return self.http.post(url, body, **kwargs)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize(("schema", "method"), [("iso", "post"), ("dc", "get")])
+def test_live_pycsw_incremental_runs_ask_only_for_records_modified_since(pycsw, schema, method, http, sources, harvest,
+                                                                          session, clock, monkeypatch, tmp_path):
+    from urllib.parse import unquote_plus
+
+    from tests.conftest import FIXTURES
+
+    mapped: list[str] = []
+    original_map = CswHarvester.map
+
+    def counting(self, record):
+        mapped.append(record.remote_id)
+        return original_map(self, record)
+
+    monkeypatch.setattr(CswHarvester, "map", counting)
+    recording = _Recording(http)
+    source = sources(f"pycsw-inc-{schema}", "csw", pycsw.url, config={"output_schema": schema, "method": method,
+                                                                      "max_records": 3})
+    first = harvest(source, http=recording)
+    total = first.job.counts["created"]
+    assert first.job.since is None and len(mapped) == total
+    prop = {"iso": "apiso:Modified", "dc": "dct:modified"}[schema]
+    assert not any(prop in (unquote_plus(url) + (body or b"").decode()) for _m, url, body in recording.requests)
+
+    clock.advance(days=1)
+    recording.requests.clear()
+    second = harvest(source, http=recording)
+    assert second.job.since is not None and second.job.status == "done", second.job.errors
+    assert second.job.counts == {"unchanged": total} and len(mapped) == total  # nothing fetched in full, nothing mapped
+    asked = [unquote_plus(url) + (body or b"").decode() for _m, url, body in recording.requests]
+    assert any(prop in text and "2026-10-31" in text for text in asked), asked[:2]
+    assert any("brief" in text for text in asked)  # then the ids of everything, so deletions are still seen
+
+    original = FIXTURES / "pycsw/apiso-data/T_ortho_RAS_1998_284404.xml"
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    text = original.read_text(encoding="utf-8")
+    (changed / "ortho.xml").write_text(text.replace("<gco:Date>2009-10-07</gco:Date></gmd:dateStamp>",
+                                                    "<gco:Date>2026-11-02</gco:Date></gmd:dateStamp>")
+                                       .replace("<gco:CharacterString>Ortho</gco:CharacterString>",
+                                                "<gco:CharacterString>Ortho (revised)</gco:CharacterString>"),
+                                       encoding="utf-8")
+    pycsw._admin("-c", "load_records", "-p", str(changed), "-y")
+    try:
+        clock.advance(days=2)
+        third = harvest(source, http=recording)
+        assert third.job.counts == {"updated": 1, "unchanged": total - 1}, third.outcomes
+        assert mapped[-1:] == ["de53e931-778a-4792-94ad-9fe507aca483"] and len(mapped) == total + 1
+        assert session.scalars(select(Resource).where(Resource.title == "Ortho (revised)")).first() is not None
+    finally:
+        restore = tmp_path / "restore"
+        restore.mkdir()
+        shutil.copy(original, restore / "ortho.xml")
+        pycsw._admin("-c", "load_records", "-p", str(restore), "-y")
+
+
+def test_a_server_refusing_the_date_filter_gets_a_full_harvest(fixtures_dir, site, sources, harvest, clock):
+    page = _next((fixtures_dir / "pycsw/apiso-expected/post_GetRecords-all.xml").read_bytes(), 0)
+    report = (fixtures_dir / "pycsw/default-expected/post_Exception-GetRecords-elementname.xml").read_bytes()
+
+    def handler(path, params):
+        body = site.bodies[-1]
+        if b"apiso:Modified" in body and b"PropertyName" in body:
+            return 200, {"Content-Type": "application/xml"}, report
+        return 200, {"Content-Type": "application/xml"}, page
+
+    source = sources("refuses-filter", "csw", site.handle("/csw", handler))
+    first = harvest(source)
+    clock.advance(days=1)
+    second = harvest(source)
+    assert second.job.since is not None and second.job.status == "done"
+    assert second.job.counts == {"unchanged": first.job.counts["created"]}
+
+
+def test_the_date_filter_joins_a_cql_constraint():
+    body = get_records_body("iso", 1, 10, "AnyText like '%水利%'", modified_since="2026-10-31").decode()
+    assert "<csw:CqlText>(AnyText like '%水利%') AND apiso:Modified &gt;= '2026-10-31'</csw:CqlText>" in body
+    plain = parse_xml(get_records_body("dc", 1, 10, element_set="brief", modified_since="2026-10-31"))
+    ogc = "{http://www.opengis.net/ogc}"
+    condition = plain.find(f".//{ogc}PropertyIsGreaterThanOrEqualTo")
+    assert condition.find(f"{ogc}PropertyName").text == "dct:modified" and condition.find(f"{ogc}Literal").text == "2026-10-31"
+    assert plain.find(".//{http://www.opengis.net/cat/csw/2.0.2}ElementSetName").text == "brief"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from catalog.actor import Actor
 from catalog.config import Settings
-from harvesters.models import HarvestJob
+from harvesters.models import HarvestJob, HarvestSource
 from harvesters.services import HarvestSourceService
 from harvesters.worker import enqueue_due, redis_url, run_worker
 from tests.clitools import cli_on_fresh_database
@@ -105,3 +105,41 @@ def test_redis_url_comes_from_settings_when_configured():
     assert redis_url(Settings.from_env({})) is None
     configured = Settings.from_env({"MULU_REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert redis_url(configured) == "redis://127.0.0.1:6379/0"
+
+
+def test_run_now_without_redis_runs_in_a_thread_and_a_running_source_is_busy(fresh, fixtures_dir, site, http):
+    from harvesters.worker import request_run
+
+    cli, container = fresh
+    source_id = _source(container, _serve(site, {1: _page(fixtures_dir)}), "geo-now")
+    with container.unit_of_work() as session:
+        session.get(HarvestSource, source_id).active = False  # a person may run an inactive source
+    started = request_run(container, source_id, client="portal officer", http=http)
+    assert started.status == "started"
+    started.thread.join(timeout=60)
+    assert _jobs(container) == [("done", {"created": 5})]
+    with container.unit_of_work() as session:
+        assert session.scalars(select(HarvestJob.client)).one() == "portal officer"
+        session.add(HarvestJob(source_id=source_id, status="running", settings_hash="", total=0, counts={}, errors=[],
+                               client="elsewhere"))
+    assert request_run(container, source_id, http=http).status == "busy"
+
+
+def test_run_now_with_redis_is_queued_once_and_run_by_a_worker(fresh, fixtures_dir, site, http, monkeypatch):
+    from harvesters.worker import request_run
+
+    connection = _redis()
+    queue = f"mulu-harvest-test-{uuid.uuid4().hex[:8]}"
+    cli, container = fresh
+    source_id = _source(container, _serve(site, {1: _page(fixtures_dir)}), "geo-queued")
+    monkeypatch.setattr("harvesters.worker.redis_url", lambda settings: REDIS)
+    try:
+        assert request_run(container, source_id, queue_name=queue).status == "queued"
+        assert request_run(container, source_id, queue_name=queue).status == "busy"
+        run_worker(container, redis=REDIS, once=True, http=http, queue_name=queue)
+        assert _jobs(container) == [("done", {"created": 5})]
+        with container.unit_of_work() as session:
+            assert session.scalars(select(HarvestJob.client)).one() == "portal"
+    finally:
+        for key in connection.scan_iter(f"rq:*{queue}*"):
+            connection.delete(key)

@@ -15,13 +15,16 @@ from sqlalchemy.orm import Session
 from catalog.actor import Actor
 from catalog.config import Settings
 from catalog.container import Container
+from catalog.models import Resource
 from catalog.models.search import SearchIndexEntry
 from catalog.schema_setup import upgrade
-from catalog.search import FACETS, SearchQuery, columns, indexing
+from catalog.search import FACETS, SearchQuery, changes, columns, indexing, matches
 from catalog.search import text as tx
+from catalog.search.changes import ChangeLog, IndexState
 from catalog.search.dialects import full_text_for
 from catalog.search.embedded import EmbeddedBackend, visibility
 from catalog.search.facets import FacetBuilder, load_departments
+from catalog.search.matches import MATCHES
 from tests.catalog.factories import build_world
 from tests.clitools import throwaway_database
 
@@ -166,12 +169,116 @@ def test_a_parallel_rebuild_equals_a_serial_one(backend, catalog, monkeypatch):
     assert seen[-1] == (len(catalog.resources), len(catalog.resources)) and len(seen) > 1
 
 
-def test_the_first_search_after_a_write_rebuilds_the_store_once(backend, catalog):
-    session, admin = catalog.world.session, catalog.world.actor("admin")
+def _state(session):
+    return IndexState.read(session.connection())
+
+
+def _same_store(a: columns.ColumnStore, b: columns.ColumnStore) -> None:
+    assert (a.generation, a.seq) == (b.generation, b.seq)
+    assert (a.everything, a.is_open, a.public, a.shared) == (b.everything, b.is_open, b.public, b.shared)
+    assert a.values == b.values
+    assert (a.order, a.records) == (b.order, b.records)
+
+
+def test_after_a_write_the_store_replays_the_log_instead_of_reading_everything(backend, catalog, monkeypatch):
+    session, world = catalog.world.session, catalog.world
+    admin = world.actor("admin")
     backend.search(session, SearchQuery(facets=("theme",)), admin)
-    store = columns.store_for(session.connection(), indexing.generation(session.connection()))
+    store = columns.store_for(session.connection(), _state(session))
     backend.search(session, SearchQuery(text="人口", facets=("theme",)), admin)
-    assert columns.store_for(session.connection(), indexing.generation(session.connection())) is store
-    catalog.world.resource("draft", title="又一个资源")
-    backend.search(session, SearchQuery(facets=("theme",)), admin)
-    assert columns.store_for(session.connection(), indexing.generation(session.connection())) is not store
+    assert columns.store_for(session.connection(), _state(session)) is store
+    loads = []
+    real_load = columns.ColumnStore.load.__func__
+    monkeypatch.setattr(columns.ColumnStore, "load",
+                        classmethod(lambda cls, *args: loads.append(args) or real_load(cls, *args)))
+    # A new resource, a changed one (other facet values, newer), a deleted one.
+    world.resource("draft", title="又一个资源")
+    changed = session.get(Resource, catalog.id("credit"))
+    changed.theme, changed.title = "B", changed.title + "（修订）"
+    session.delete(session.get(Resource, catalog.id("dibao_exact")))
+    session.flush()
+    result = backend.search(session, SearchQuery(facets=tuple(FACETS)), admin)
+    updated = columns.store_for(session.connection(), _state(session))
+    assert updated is not store and not loads
+    _same_store(updated, real_load(columns.ColumnStore, session.connection(), _state(session)))
+    assert (result.total, result.facets) == sql_facets(backend, session, SearchQuery(facets=tuple(FACETS)), admin)
+
+
+def test_a_store_built_in_a_rolled_back_transaction_is_never_replayed(committed, monkeypatch):
+    """The rolled-back write's seq is handed out again to the next write: the store must notice and reload."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("catalog.services.user._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    container = committed[0]
+    backend = EmbeddedBackend.from_settings(container)
+    admin = Actor.system("test")
+    with Session(container.engine, expire_on_commit=False) as session:
+        world = build_world(container, session)
+        world.resource("published", title="人口基础信息", share={"type": "unconditional", "method": "1-3"})
+        session.commit()
+        assert backend.search(session, SearchQuery(text="人口"), admin).total == 1
+        before = _state(session)
+        session.commit()
+        world.resource("draft", title="人口抽样调查")  # seen by this transaction only …
+        assert backend.search(session, SearchQuery(text="人口", facets=("status",)), admin).total == 2
+        phantom = columns.store_for(session.connection(), _state(session))
+        session.rollback()
+        world.resource("draft", title="法人登记")  # … and the same seqs now label this write
+        session.commit()
+        now = _state(session)
+        assert now.seq == phantom.seq > before.seq and now.generation != phantom.generation
+        found = backend.search(session, SearchQuery(text="人口", facets=("status",)), admin)
+        assert found.total == 1 and {v.value: v.count for v in found.facets["status"]} == {"published": 1}
+        assert backend.search(session, SearchQuery(facets=("status",)), admin).total == 2
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["replayed", "matched-again"])
+def test_match_bitsets_follow_writes(backend, catalog, monkeypatch, ratio):
+    monkeypatch.setattr(matches, "REPLAY_RATIO", {"sqlite": ratio, "postgresql": ratio})
+    replayed = []
+    real = full_text_for(catalog.world.session.get_bind().dialect.name).__class__.match_among
+    monkeypatch.setattr(type(full_text_for(catalog.world.session.get_bind().dialect.name)), "match_among",
+                        lambda self, *args: replayed.append(args) or real(self, *args))
+    session, world = catalog.world.session, catalog.world
+    admin = world.actor("admin")
+    full_text = full_text_for(session.get_bind().dialect.name)
+    query = full_text.render(backend._resolve(session, full_text, tx.parse_query("低保"))[0])
+
+    def fresh():
+        ids = list(session.connection().execute(full_text.match_ids(query)).scalars())
+        return columns.bitset(ids, max(ids) + 1)
+
+    first = MATCHES.bits(session.connection(), full_text, query, ChangeLog(session.connection(), _state(session)))
+    assert first == fresh()
+    world.resource("draft", title="低保对象名册")
+    session.delete(session.get(Resource, catalog.id("dibao_title")))
+    session.flush()
+    after = MATCHES.bits(session.connection(), full_text, query, ChangeLog(session.connection(), _state(session)))
+    assert after == fresh() and after != first
+    assert bool(replayed) == (ratio == 0)
+    assert backend.search(session, SearchQuery(text="低保"), admin).total == fresh().bit_count()
+
+
+def test_a_pruned_log_makes_caches_reload(backend, catalog, monkeypatch):
+    session, world = catalog.world.session, catalog.world
+    admin = world.actor("admin")
+    backend.search(session, SearchQuery(text="低保", facets=("status",)), admin)
+    old = columns.store_for(session.connection(), _state(session))
+    monkeypatch.setattr(changes, "KEEP", 1)
+    for n in range(4):
+        world.resource("draft", title=f"低保台账{n}")
+    state = _state(session)
+    assert state.floor > old.seq
+    assert ChangeLog(session.connection(), state).changed_since(old.seq, old.generation) is None
+    result = backend.search(session, SearchQuery(text="低保", facets=("status",)), admin)
+    assert (result.total, result.facets) == sql_facets(backend, session, SearchQuery(text="低保", facets=("status",)),
+                                                       admin)
+
+
+def test_a_full_rebuild_restarts_the_log(backend, catalog):
+    session = catalog.world.session
+    backend.reindex(session)
+    state = _state(session)
+    assert state.floor == state.seq
+    rows = session.execute(text("SELECT seq, resource_id FROM search_changes")).all()
+    assert rows == [(state.seq, -1)]

@@ -49,3 +49,21 @@ def test_backends_are_looked_up_by_name(container):
     assert get_backend(container) is get_backend(container)
     with pytest.raises(LookupError, match="unknown search backend 'solr'.*embedded"):
         backend_class("solr")
+
+
+@pytest.mark.parametrize("text", ["", "低保", "rk"])
+def test_pages_picked_from_the_bitsets_follow_the_sql_order(backend, catalog, monkeypatch, text):
+    """Browsing, "last updated" and broad relevance are paged from the column store: same order as SQL's."""
+    monkeypatch.setattr(embedded_module, "SCORED_MATCHES", 0)
+    session, admin = catalog.world.session, catalog.world.actor("admin")
+    newest = SearchQuery(text=text, sort="updated", size=100)
+    whole = [h.id for h in backend.search(session, newest, admin).hits]
+    table = SearchIndexEntry.__table__
+    by_sql = list(session.scalars(select(table.c.resource_id).where(table.c.resource_id.in_(whole))
+                                  .order_by(table.c.updated_at.desc(), table.c.resource_id.desc())))
+    assert whole == by_sql and whole
+    for sort in ("updated", "relevance"):
+        full = [h.id for h in backend.search(session, SearchQuery(text=text, sort=sort, size=100), admin).hits]
+        paged = [h.id for page in range(1, 6)
+                 for h in backend.search(session, SearchQuery(text=text, sort=sort, page=page, size=3), admin).hits]
+        assert paged == full[:15], sort

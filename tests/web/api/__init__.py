@@ -1,0 +1,1 @@
+"""Tests of the REST API at /api/v1 (issue #5)."""

@@ -1,0 +1,18 @@
+// The review queue: a "select all" box for the bulk decision (each row's own checkbox works without it).
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var all = document.getElementById("select-all");
+  if (!all) { return; }
+  var boxes = document.querySelectorAll('#review-queue input[name="resource"]');
+  all.addEventListener("change", function () {
+    boxes.forEach(function (box) { box.checked = all.checked; });
+  });
+  boxes.forEach(function (box) {
+    box.addEventListener("change", function () {
+      var checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+      all.checked = checked === boxes.length;
+      all.indeterminate = checked > 0 && checked < boxes.length;
+    });
+  });
+})();
