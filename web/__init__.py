@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from web.coverage import coverage as coverage_audit
     from web.harvest import harvest as harvest_pages
     from web.i18n import SESSION_KEY, PortalBabel, select_locale
+    from web.inventory import inventory as inventory_pages
     from web.notifications import notifications
 
     container = container or Container.from_settings(settings)
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     for blueprint in (portal.portal, accounts.accounts, search.search, resources.resources,
                       departments.departments, workspace.workspace, editing.editing, dcat_views.dcat, coverage_audit,
-                      harvest_pages, notifications):
+                      harvest_pages, inventory_pages, notifications):
         app.register_blueprint(blueprint)
     errors.register(app)
     portal.register_helpers(app)

@@ -242,6 +242,20 @@ class InventoryService(Service):
         self.audit("inventory.unlink", "inventory_item", item.id, {"resource": previous})
         return item
 
+    def reject_suggestion(self, item_id: int) -> InventoryItem:
+        """Drop an item's stored suggestion (the suggested resource does not fulfil it); nothing is linked.
+
+        :returns: the item, flushed.
+        :raises PermissionDeniedError: unless the actor may edit the department's inventory.
+        """
+        item = self.get(item_id)
+        require(access.can_edit_inventory(self.actor, item.department_id), message("link inventory items"))
+        previous = item.suggested_resource_id
+        item.suggested_resource_id = item.suggestion_score = item.suggested_at = None
+        self._flush()
+        self.audit("inventory.reject", "inventory_item", item.id, {"resource": previous})
+        return item
+
     def suggest(self, *, department_id: int | None = None, min_score: float | None = None):
         """Compute link suggestions for the unlinked items and store them on the items (nothing is confirmed).
 
