@@ -46,6 +46,7 @@ class ChangeLog:
         self._start: int | None = None
         self._rows: list[tuple[int, int, int]] = []
         self._complete = False
+        self.memo: dict = {}  # what the engine read about changed resources, shared by one search's caches
 
     def changed_since(self, seq: int, generation: int, limit: int = REPLAY_MAX) -> set[int] | None:
         """The ids of resources whose index rows were written after ``(seq, generation)``, up to :attr:`now`.

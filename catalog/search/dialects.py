@@ -9,7 +9,8 @@ quoted, which hold only letters and digits.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, literal_column, text
 from sqlalchemy.engine import Connection
@@ -19,6 +20,29 @@ from catalog.search.text import Alternative
 
 FTS_TABLE = "search_index_fts"
 Clause = Sequence[Sequence[Alternative]]  # AND of groups; a group is an OR of alternatives; an alternative ANDs tokens
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A full-text query as data: its clause, optionally limited to some search fields."""
+
+    clause: tuple[tuple[Alternative, ...], ...]
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, clause: Clause, columns: Sequence[str] = ()) -> TextQuery:
+        return cls(tuple(tuple(tuple(alternative) for alternative in group) for group in clause), tuple(columns))
+
+    def accepts(self, fields: Mapping[str, str]) -> bool:
+        """Whether a document matches, as both engines decide it, given each field's tokens joined by spaces.
+
+        Each token may match in any of the query's fields (FTS5 column filters and tsquery weights
+        both restrict where a token is looked for, not that the tokens share a field). Tokens are
+        looked up as `` token `` in the joined text: no splitting, no sets (a document's tokens are
+        about 700 characters; splitting them costs more than the few lookups a query makes).
+        """
+        text = " " + " ".join(fields.get(column) or "" for column in (self.columns or SEARCH_FIELDS)) + " "
+        return all(any(all(f" {t} " in text for t in alternative) for alternative in group) for group in self.clause)
 
 
 class FullText:
@@ -45,17 +69,28 @@ class FullText:
         """A statement selecting the ids of every document matching ``query`` (nothing else: no join, no score)."""
         raise NotImplementedError
 
-    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
-        """Which of the resources ``ids`` match ``query`` (a few, after a write: see ``catalog.search.matches``)."""
+    def render_query(self, query: TextQuery) -> str:
+        """The engine's query string for a :class:`TextQuery`."""
+        return self.render(query.clause, columns=query.columns)
+
+    def match_among(self, connection: Connection, query: TextQuery, ids: Sequence[int],
+                    memo: dict | None = None) -> list[int]:
+        """Which of the resources ``ids`` match ``query`` (a few, after a write: see ``catalog.search.matches``).
+
+        :param memo: a dict the engine may keep what it read about ``ids`` in, for further queries
+            about the same resources (one search asks up to three).
+        """
         raise NotImplementedError
 
-    def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
-        """A subquery of ``(id, tier, score)`` for the documents matching ``query``.
+    # Whether a document's score depends on the whole corpus (so any write changes every score).
+    corpus_scores = True
 
-        :param tiers: queries tried in order; ``tier`` is the 1-based index of the first one a document
-            matches, or ``len(tiers) + 1``.
-        :param score: compute the engine's relevance score (lower ranks first); ``NULL`` when false.
-        """
+    def ranked(self, query: str):
+        """A subquery of ``(id, score)`` for the documents matching ``query`` (lower scores rank first)."""
+        raise NotImplementedError
+
+    def scores(self, connection: Connection, query: str, ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """``(id, score)`` of the documents matching ``query`` (lower ranks first), or of those among ``ids``."""
         raise NotImplementedError
 
     def term_exists(self, connection: Connection, token: str) -> bool:
@@ -120,30 +155,41 @@ class Fts5(FullText):
     def match_ids(self, query: str):
         return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_match").bindparams(fts_match=query)
 
-    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
-        # A literal list: FTS5 then seeks each rowid in the doclists (48 ids: 3 ms where the whole match of
-        # 信息 over 100,000 documents takes 35–100 ms); a subquery (json_each) would be scanned instead.
-        sql = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid IN :ids").bindparams(
+    def match_among(self, connection: Connection, query: TextQuery, ids: Sequence[int],
+                    memo: dict | None = None) -> list[int]:
+        # Tested in Python on the stored tokens: FTS5 cannot test a row against a query without seeking
+        # every token's posting list (50 resources against 统计数据 at 100,000 documents: 10–20 ms), while
+        # reading 50 rows by rowid costs about 2 ms, shared by the search's further queries.
+        memo = {} if memo is None else memo
+        stored = memo.setdefault("fts5_fields", {})
+        missing = [i for i in ids if i not in stored]
+        sql = text(f"SELECT rowid, {', '.join(SEARCH_FIELDS)} FROM {FTS_TABLE} WHERE rowid IN :ids").bindparams(
             bindparam("ids", expanding=True))
-        found: list[int] = []
+        for start in range(0, len(missing), 500):
+            for rowid, *values in connection.execute(sql, {"ids": missing[start:start + 500]}):
+                stored[rowid] = dict(zip(SEARCH_FIELDS, values, strict=True))
+        return [i for i in ids if i in stored and query.accepts(stored[i])]
+
+    def ranked(self, query: str):
+        return (
+            text(f"SELECT rowid AS id, {self._bm25} AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_rank")
+            .bindparams(fts_rank=query).columns(literal_column("id"), literal_column("score")).subquery("fts")
+        )
+
+    def scores(self, connection: Connection, query: str, ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        sql = f"SELECT rowid, {self._bm25} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+        if ids is None:
+            return connection.exec_driver_sql(sql, (query,)).all()
+        found: list[tuple[int, float]] = []
         for start in range(0, len(ids), 500):
-            found += connection.execute(sql, {"q": query, "ids": list(ids[start:start + 500])}).scalars()
+            chunk = list(ids[start:start + 500])
+            found += connection.exec_driver_sql(f"{sql} AND rowid IN ({', '.join('?' * len(chunk))})",
+                                                (query, *chunk)).all()
         return found
 
-    def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
-        weights = ", ".join(str(FIELD_WEIGHTS[f]) for f in SEARCH_FIELDS)
-        scoring = f"bm25({FTS_TABLE}, {weights})" if score else "NULL"
-        # FTS5 cannot test one row against another query: each tier is the set of its matches.
-        whens = " ".join(f"WHEN rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_tier{i}) "
-                         f"THEN {i}" for i in range(1, len(tiers) + 1))
-        tier = f"CASE {whens} ELSE {len(tiers) + 1} END" if tiers else "1"
-        return (
-            text(f"SELECT rowid AS id, {tier} AS tier, {scoring} AS score FROM {FTS_TABLE} "
-                 f"WHERE {FTS_TABLE} MATCH :fts_rank")
-            .bindparams(fts_rank=query, **{f"fts_tier{i}": q for i, q in enumerate(tiers, start=1)})
-            .columns(literal_column("id"), literal_column("tier"), literal_column("score"))
-            .subquery("fts")
-        )
+    @property
+    def _bm25(self) -> str:
+        return f"bm25({FTS_TABLE}, {', '.join(str(FIELD_WEIGHTS[f]) for f in SEARCH_FIELDS)})"
 
     def term_exists(self, connection: Connection, token: str) -> bool:
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT 1"
@@ -200,6 +246,11 @@ class PostgresTsvector(FullText):
     # {D, C, B, A}: items, abstract, keywords, title — relative to FIELD_WEIGHTS.
     RANK_WEIGHTS = "{" + ", ".join(str(round(FIELD_WEIGHTS[f] / FIELD_WEIGHTS["title"], 3))
                                    for f in reversed(SEARCH_FIELDS)) + "}"
+    _SCORE = "-ts_rank_cd(CAST(:fts_weights AS real[]), tsv, CAST(:fts_rank AS tsquery))"
+    # The listed resources by primary key, then their tsvectors tested: left to itself the planner scans the
+    # GIN index and rechecks every match's tsvector (1,500 matches: 4 ms) to keep the few listed.
+    _AMONG = (f"WITH listed AS MATERIALIZED (SELECT resource_id, tsv FROM {FTS_TABLE} "
+              "WHERE resource_id = ANY(:ids))")
 
     def render(self, clause: Clause, prefixes: Sequence[str] = (), columns: Sequence[str] = ()) -> str:
         weights = "".join(_WEIGHT_LETTERS[c] for c in columns)
@@ -221,25 +272,29 @@ class PostgresTsvector(FullText):
         return text(f"SELECT resource_id FROM {FTS_TABLE} WHERE tsv @@ CAST(:fts_match AS tsquery)").bindparams(
             fts_match=query)
 
-    def match_among(self, connection: Connection, query: str, ids: Sequence[int]) -> list[int]:
-        sql = text(f"SELECT resource_id FROM {FTS_TABLE} WHERE resource_id = ANY(:ids) AND tsv @@ CAST(:q AS tsquery)")
-        return list(connection.execute(sql, {"ids": list(ids), "q": query}).scalars())
+    def match_among(self, connection: Connection, query: TextQuery, ids: Sequence[int],
+                    memo: dict | None = None) -> list[int]:
+        sql = text(f"{self._AMONG} SELECT resource_id FROM listed WHERE tsv @@ CAST(:q AS tsquery)")
+        return list(connection.execute(sql, {"ids": list(ids), "q": self.render_query(query)}).scalars())
 
-    def ranked(self, query: str, tiers: Sequence[str] = (), score: bool = True):
-        scoring = "-ts_rank_cd(CAST(:fts_weights AS real[]), tsv, CAST(:fts_rank AS tsquery))" if score else "NULL"
-        # Each matching row is tested against the tier queries itself: no extra index scans.
-        whens = " ".join(f"WHEN tsv @@ CAST(:fts_tier{i} AS tsquery) THEN {i}" for i in range(1, len(tiers) + 1))
-        tier = f"CASE {whens} ELSE {len(tiers) + 1} END" if tiers else "1"
-        params = {"fts_rank": query, **{f"fts_tier{i}": q for i, q in enumerate(tiers, start=1)}}
-        if score:
-            params["fts_weights"] = self.RANK_WEIGHTS
+    corpus_scores = False  # ts_rank_cd reads the document and the query, nothing else
+
+    def ranked(self, query: str):
         return (
-            text(f"SELECT resource_id AS id, {tier} AS tier, {scoring} AS score FROM {FTS_TABLE} "
+            text(f"SELECT resource_id AS id, {self._SCORE} AS score FROM {FTS_TABLE} "
                  "WHERE tsv @@ CAST(:fts_rank AS tsquery)")
-            .bindparams(**params)
-            .columns(literal_column("id"), literal_column("tier"), literal_column("score"))
-            .subquery("fts")
+            .bindparams(fts_rank=query, fts_weights=self.RANK_WEIGHTS)
+            .columns(literal_column("id"), literal_column("score")).subquery("fts")
         )
+
+    def scores(self, connection: Connection, query: str, ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        params = {"fts_rank": query, "fts_weights": self.RANK_WEIGHTS}
+        if ids is None:
+            sql = f"SELECT resource_id, {self._SCORE} FROM {FTS_TABLE} WHERE tsv @@ CAST(:fts_rank AS tsquery)"
+        else:
+            sql = f"{self._AMONG} SELECT resource_id, {self._SCORE} FROM listed WHERE tsv @@ CAST(:fts_rank AS tsquery)"
+            params["ids"] = list(ids)
+        return [tuple(row) for row in connection.execute(text(sql), params)]
 
     def term_exists(self, connection: Connection, token: str) -> bool:
         sql = f"SELECT 1 FROM {FTS_TABLE} WHERE tsv @@ CAST(:q AS tsquery) LIMIT 1"

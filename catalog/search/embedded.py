@@ -29,10 +29,11 @@ from catalog.search.base import (
     check_names,
     rank_suggestions,
 )
-from catalog.search.dialects import Clause, FullText, full_text_for
+from catalog.search.dialects import Clause, FullText, TextQuery, full_text_for
 from catalog.search.documents import FACETS, SORTS
 from catalog.search.facets import FacetBuilder, load_departments
 from catalog.search.matches import MATCHES
+from catalog.search.scores import SCORES
 
 T = SearchIndexEntry.__table__
 _COLUMN = {"theme": "theme", "format_class": "format_class", "share_type": "share_type", "open_type": "open_type",
@@ -101,6 +102,7 @@ class EmbeddedBackend(SearchBackend):
             columns.ANSWERS.put((token, "resolve", query.text), resolved)
         clause, tokens = resolved
         match = full_text.render(clause) if clause else None
+        text_query = TextQuery.of(clause) if clause else None
         # Filters resolved to stored values (the department tree is read per search, so moving a
         # department needs no reindex and cannot leave a stale answer behind).
         stored = self._stored_filters(query, builder)
@@ -108,7 +110,7 @@ class EmbeddedBackend(SearchBackend):
         answer = columns.ANSWERS.get(("counts", *key))
         found = None
         if answer is None:
-            found = self._matching(connection, log, full_text, match, stored, actor)
+            found = self._matching(connection, log, full_text, text_query, stored, actor)
             store, rows = found
             answer = rows.bit_count(), store.counts(rows)
             columns.ANSWERS.put(("counts", *key), answer)
@@ -118,13 +120,16 @@ class EmbeddedBackend(SearchBackend):
             page_key = ("page", *key, query.sort, query.page, query.size, parsed.key)
             page = columns.ANSWERS.get(page_key)
             if page is None:
-                if self._pages_from_bits(query, clause, connection, log, full_text, match):
-                    store, rows = found or self._matching(connection, log, full_text, match, stored, actor)
-                    page = self._bits_page(connection, log, store, rows, full_text, query, parsed, clause)
-                else:
+                if query.sort == "title":
                     conditions = [visibility(actor), *self._filters(query, builder)]
-                    counted = conditions + ([full_text.matches(T.c.resource_id, match)] if match else [])
-                    page = self._page(session, full_text, query, parsed, clause, conditions, counted)
+                    conditions += [full_text.matches(T.c.resource_id, match)] if match else []
+                    page = self._title_page(session, query, conditions)
+                else:
+                    store, rows = found or self._matching(connection, log, full_text, text_query, stored, actor)
+                    if self._pages_from_bits(query, connection, log, full_text, text_query):
+                        page = self._bits_page(connection, log, store, rows, full_text, query, parsed, clause)
+                    else:
+                        page = self._ranked_page(connection, log, rows, full_text, query, parsed, clause)
                 columns.ANSWERS.put(page_key, page)
             hits = self._load_hits(session, page, tokens if query.highlight else set(), query.highlight)
         values = {f: builder.build(f, by_column.get(_COLUMN[f], {}), query.filters.get(f, ())) for f in facets}
@@ -155,7 +160,7 @@ class EmbeddedBackend(SearchBackend):
         return {slot: tuple(sorted(accepted, key=repr)) for slot, accepted in stored.items()}
 
     @staticmethod
-    def _matching(connection, log: changes.ChangeLog, full_text: FullText, match: str | None,
+    def _matching(connection, log: changes.ChangeLog, full_text: FullText, text_query: TextQuery | None,
                   stored: dict[str, tuple], actor: Actor) -> tuple[columns.ColumnStore, int]:
         """The column store and the bitset of rows the actor may read that pass the filters and match the text."""
         store = columns.store_for(connection, log.now, log)
@@ -169,27 +174,25 @@ class EmbeddedBackend(SearchBackend):
                 rows &= bits
             else:
                 rows &= store.any_of(column, accepted)
-        if match is not None and rows:
-            rows &= MATCHES.bits(connection, full_text, match, log)
+        if text_query is not None and rows:
+            rows &= MATCHES.bits(connection, full_text, text_query, log)
         return store, rows
 
     @staticmethod
-    def _pages_from_bits(query: SearchQuery, clause: Clause, connection, log: changes.ChangeLog, full_text: FullText,
-                         match: str | None) -> bool:
-        """Whether the page is picked from the bitsets (newest first, by tiers) rather than ranked in SQL.
+    def _pages_from_bits(query: SearchQuery, connection, log: changes.ChangeLog, full_text: FullText,
+                         text_query: TextQuery | None) -> bool:
+        """Whether the page is picked in the store's newest-first order (by tiers) rather than by score.
 
-        Relevance for text found in few documents is ranked by the engine's score, and the title sort by
-        SQL's order; everything else (newest first, browsing, text found in more than
+        Relevance for text found in few documents is ranked by the engine's score (:meth:`_ranked_page`);
+        everything else but the title sort (newest first, browsing, text found in more than
         :data:`SCORED_MATCHES` documents of the whole catalog, filtered or not) is a walk of the store's
         order. Broadness is the text's, not the filtered result's: scoring reads every matching document
         (信息 with one theme selected still scored its 68,000 matches: 100 ms), and such a word's score
         carries no information (its idf is near zero).
         """
-        if query.sort == "title":
-            return False
-        if query.sort == "updated" or not clause:
+        if query.sort == "updated" or text_query is None:
             return True
-        return MATCHES.bits(connection, full_text, match, log).bit_count() > SCORED_MATCHES
+        return MATCHES.bits(connection, full_text, text_query, log).bit_count() > SCORED_MATCHES
 
     @staticmethod
     def _bits_page(connection, log: changes.ChangeLog, store: columns.ColumnStore, rows: int, full_text: FullText,
@@ -199,7 +202,7 @@ class EmbeddedBackend(SearchBackend):
         if clause and query.sort == "relevance":
             exact_ids = connection.execute(select(T.c.resource_id).where(T.c.title_key == parsed.key)).scalars()
             exact = columns.bitset(list(exact_ids), store.size) & rows
-            title = MATCHES.bits(connection, full_text, full_text.render(clause, columns=["title"]), log) & rows
+            title = MATCHES.bits(connection, full_text, TextQuery.of(clause, ["title"]), log) & rows
             tiers = [exact, title & ~exact, rows & ~title & ~exact]
         picked: list[int] = []
         skip = query.offset
@@ -272,33 +275,46 @@ class EmbeddedBackend(SearchBackend):
         return total, {f: by_column.get(_COLUMN[f], {}) for f in facets}
 
     @staticmethod
-    def _page(session: Session, full_text: FullText, query: SearchQuery, parsed: tx.ParsedQuery,
-              clause: Clause, conditions: list, counted: list) -> list[tuple[int, float | None]]:
-        """The ids and engine scores of one page of hits.
+    def _ranked_page(connection, log: changes.ChangeLog, rows: int, full_text: FullText, query: SearchQuery,
+                     parsed: tx.ParsedQuery, clause: Clause) -> list[tuple[int, float | None]]:
+        """The ids and engine scores of one page of a narrow relevance search.
 
         Relevance is tiered: an exact title match first, then the whole query in the title, in the
         keywords, in the abstract, then the rest (items, or words spread over fields); within a tier the
         engine's score. Explicit tiers rather than weights alone: bm25's idf all but vanishes for a word
-        in most documents (信息, 数据), and then only the tiers keep the promised order. Broad queries
-        (more than :data:`SCORED_MATCHES`) are paged from the bitsets instead (:meth:`_bits_page`).
+        in most documents (信息, 数据), and then only the tiers keep the promised order. The tiers are
+        match bitsets and the scores come from :data:`SCORES`, both kept across writes, so a page costs a
+        sort of at most :data:`SCORED_MATCHES` ids.
         """
-        if clause and query.sort == "relevance":
-            tiers = [full_text.render(clause, columns=[f]) for f in ("title", "keywords", "abstract")]
-            ranked = full_text.ranked(full_text.render(clause), tiers)
-            exact = (T.c.title_key == parsed.key).desc()
-            later = (ranked.c.score, T.c.resource_id)
-            statement = (
-                select(T.c.resource_id, ranked.c.score).join(ranked, ranked.c.id == T.c.resource_id)
-                .where(*conditions).order_by(exact, ranked.c.tier, *later)
-            )
-        else:
-            statement = select(T.c.resource_id, literal(None).label("score")).where(*counted)
-            if query.sort == "title":
-                title = T.c.title_sort.collate("C") if session.get_bind().dialect.name == "postgresql" else T.c.title_sort
-                statement = statement.order_by(title, T.c.resource_id)
-            else:
-                statement = statement.order_by(T.c.updated_at.desc(), T.c.resource_id.desc())
-        return [tuple(row) for row in session.execute(statement.limit(query.size).offset(query.offset))]
+        scores = SCORES.scores(connection, full_text, TextQuery.of(clause), log)
+        exact = connection.execute(select(T.c.resource_id).where(T.c.title_key == parsed.key)).scalars()
+        tiers = [columns.bitset(list(exact), max(scores, default=0) + 1)]
+        tiers += [MATCHES.bits(connection, full_text, TextQuery.of(clause, [f]), log)
+                  for f in ("title", "keywords", "abstract")]
+        picked: list[int] = []
+        skip, take = query.offset, query.size
+        remaining = rows
+        for tier in [*tiers, rows]:
+            members = remaining & tier
+            remaining &= ~tier
+            count = members.bit_count()
+            if skip >= count:
+                skip -= count
+                continue
+            ordered = sorted(columns.ids_of(members), key=lambda i: (scores.get(i, 0.0), i))
+            picked += ordered[skip:skip + take - len(picked)]
+            skip = 0
+            if len(picked) >= take:
+                break
+        return [(resource_id, scores.get(resource_id)) for resource_id in picked]
+
+    @staticmethod
+    def _title_page(session: Session, query: SearchQuery, conditions: list) -> list[tuple[int, None]]:
+        """One page in title order (pinyin order for Chinese titles) of the rows passing ``conditions``."""
+        title = T.c.title_sort.collate("C") if session.get_bind().dialect.name == "postgresql" else T.c.title_sort
+        statement = (select(T.c.resource_id, literal(None).label("score")).where(*conditions)
+                     .order_by(title, T.c.resource_id).limit(query.size).offset(query.offset))
+        return [tuple(row) for row in session.execute(statement)]
 
     @staticmethod
     def _load_hits(session: Session, page, tokens: set[str], highlight: bool) -> list[Hit]:

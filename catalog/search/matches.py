@@ -3,9 +3,9 @@
 A broad word (信息, 统计) matches most of the catalog: asking the engine for its 60,000 ids costs
 35–300 ms, and the answer cache forgets it at the next write. Here each rendered engine query keeps
 its match bitset labelled with the index state it was read at; after a write only the changed
-resources are tested against the query (``FullText.match_among``), so the first search after a
-write costs what the write changed, not what the word matches. Narrow queries, for which matching
-again is cheaper than testing the changed resources, are matched again.
+resources are tested against the query (``FullText.match_among``: on SQLite in Python, on the stored
+tokens), so the first search after a write costs what the write changed, not what the word matches.
+Narrow queries, for which matching again is cheaper than testing the changed resources, are matched again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from catalog.search.changes import ChangeLog
 from catalog.search.columns import bitset
-from catalog.search.dialects import FullText
+from catalog.search.dialects import FullText, TextQuery
 
 CAPACITY = 512  # queries kept per database; a bitset is at most one bit per resource (12.5 kB at 100,000)
 
@@ -39,29 +39,30 @@ class MatchCache:
         self._entries: weakref.WeakKeyDictionary[Engine, OrderedDict[str, _Entry]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def bits(self, connection: Connection, full_text: FullText, query: str, log: ChangeLog) -> int:
-        """The bitset of resource ids matching the engine query ``query`` at the state ``log`` was read at."""
+    def bits(self, connection: Connection, full_text: FullText, query: TextQuery, log: ChangeLog) -> int:
+        """The bitset of resource ids matching ``query`` at the state ``log`` was read at."""
         state = log.now
+        rendered = full_text.render_query(query)
         with self._lock:
-            entry = self._entries.get(connection.engine, {}).get(query)
+            entry = self._entries.get(connection.engine, {}).get(rendered)
         if entry is not None and entry.generation == state.generation:
             return entry.bits
         changed = None if entry is None else log.changed_since(entry.seq, entry.generation)
-        if changed and not _replay_pays(full_text, query, entry.bits, changed):
+        if changed and not _replay_pays(full_text, entry.bits, changed):
             changed = None
         if changed is None:
-            ids = list(connection.execute(full_text.match_ids(query)).scalars())
+            ids = list(connection.execute(full_text.match_ids(rendered)).scalars())
             bits = bitset(ids, max(ids, default=-1) + 1)
         elif changed:
-            found = full_text.match_among(connection, query, sorted(changed))
+            found = full_text.match_among(connection, query, sorted(changed), log.memo)
             bits = entry.bits & ~bitset(changed, max(changed) + 1)
             bits |= bitset(found, max(found, default=-1) + 1)
         else:
             bits = entry.bits
         with self._lock:
             entries = self._entries.setdefault(connection.engine, OrderedDict())
-            entries[query] = _Entry(state.generation, state.seq, bits)
-            entries.move_to_end(query)
+            entries[rendered] = _Entry(state.generation, state.seq, bits)
+            entries.move_to_end(rendered)
             while len(entries) > self.capacity:
                 entries.popitem(last=False)
         return bits
@@ -72,18 +73,19 @@ class MatchCache:
             self._entries.clear()
 
 
-def _replay_pays(full_text: FullText, query: str, bits: int, changed: set[int]) -> bool:
-    """Whether testing the changed resources is cheaper than matching again.
+def _replay_pays(full_text: FullText, bits: int, changed: set[int]) -> bool:
+    """Whether testing the changed resources is cheaper than matching again (by :data:`REPLAY_COSTS`).
 
-    On SQLite testing seeks every token's posting list once per resource (at 100,000 resources: 5–20 ms
-    for 50 resources) while matching again costs about 1 ms per 1,000 matches, so a word matching a few
-    thousand documents is matched again and a broad one replayed. PostgreSQL tests a resource by its
-    primary key (50 resources: 1.5 ms) but matching again rechecks every match's ``tsvector`` (2,000
-    matches: 30 ms): nearly every query is replayed.
+    SQLite: matching again costs about 3 ms plus 1.5 µs per match (统计数据, 30,000 matches: 46 ms),
+    testing a changed resource about 40 µs (read by rowid, tested in Python). PostgreSQL tests a
+    resource by its primary key (50 resources: 1.5 ms) but matching again rechecks the ``tsvector`` of
+    every document holding the tokens — for a query limited to the title, many more than match it
+    (社会保险 in titles: 20–30 ms). Either way a few hundred writes are replayed.
     """
-    tokens = max(1, query.count('"') // 2, query.count("'") // 2)
-    return bits.bit_count() > REPLAY_RATIO.get(full_text.name, 100) * tokens * len(changed)
+    fixed, per_match, per_changed = REPLAY_COSTS.get(full_text.name, REPLAY_COSTS["sqlite"])
+    return per_changed * len(changed) < fixed + per_match * bits.bit_count()
 
 
-REPLAY_RATIO = {"sqlite": 100, "postgresql": 2}  # matches per token and changed resource above which replay pays
+# Estimated µs of matching again (fixed, per match) and of testing one changed resource, per engine.
+REPLAY_COSTS = {"sqlite": (3000, 1.5, 40), "postgresql": (20000, 15, 30)}
 MATCHES = MatchCache()

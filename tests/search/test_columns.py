@@ -21,10 +21,11 @@ from catalog.schema_setup import upgrade
 from catalog.search import FACETS, SearchQuery, changes, columns, indexing, matches
 from catalog.search import text as tx
 from catalog.search.changes import ChangeLog, IndexState
-from catalog.search.dialects import full_text_for
+from catalog.search.dialects import TextQuery, full_text_for
 from catalog.search.embedded import EmbeddedBackend, visibility
 from catalog.search.facets import FacetBuilder, load_departments
 from catalog.search.matches import MATCHES
+from catalog.search.scores import SCORES
 from tests.catalog.factories import build_world
 from tests.clitools import throwaway_database
 
@@ -232,9 +233,9 @@ def test_a_store_built_in_a_rolled_back_transaction_is_never_replayed(committed,
         assert backend.search(session, SearchQuery(facets=("status",)), admin).total == 2
 
 
-@pytest.mark.parametrize("ratio", [0, 10**9], ids=["replayed", "matched-again"])
-def test_match_bitsets_follow_writes(backend, catalog, monkeypatch, ratio):
-    monkeypatch.setattr(matches, "REPLAY_RATIO", {"sqlite": ratio, "postgresql": ratio})
+@pytest.mark.parametrize("costs", [(10**9, 0, 0), (0, 0, 10**9)], ids=["replayed", "matched-again"])
+def test_match_bitsets_follow_writes(backend, catalog, monkeypatch, costs):
+    monkeypatch.setattr(matches, "REPLAY_COSTS", {"sqlite": costs, "postgresql": costs})
     replayed = []
     real = full_text_for(catalog.world.session.get_bind().dialect.name).__class__.match_among
     monkeypatch.setattr(type(full_text_for(catalog.world.session.get_bind().dialect.name)), "match_among",
@@ -242,10 +243,10 @@ def test_match_bitsets_follow_writes(backend, catalog, monkeypatch, ratio):
     session, world = catalog.world.session, catalog.world
     admin = world.actor("admin")
     full_text = full_text_for(session.get_bind().dialect.name)
-    query = full_text.render(backend._resolve(session, full_text, tx.parse_query("低保"))[0])
+    query = TextQuery.of(backend._resolve(session, full_text, tx.parse_query("低保"))[0])
 
     def fresh():
-        ids = list(session.connection().execute(full_text.match_ids(query)).scalars())
+        ids = list(session.connection().execute(full_text.match_ids(full_text.render_query(query))).scalars())
         return columns.bitset(ids, max(ids) + 1)
 
     first = MATCHES.bits(session.connection(), full_text, query, ChangeLog(session.connection(), _state(session)))
@@ -255,7 +256,7 @@ def test_match_bitsets_follow_writes(backend, catalog, monkeypatch, ratio):
     session.flush()
     after = MATCHES.bits(session.connection(), full_text, query, ChangeLog(session.connection(), _state(session)))
     assert after == fresh() and after != first
-    assert bool(replayed) == (ratio == 0)
+    assert bool(replayed) == (costs[2] == 0)
     assert backend.search(session, SearchQuery(text="低保"), admin).total == fresh().bit_count()
 
 
@@ -282,3 +283,43 @@ def test_a_full_rebuild_restarts_the_log(backend, catalog):
     assert state.floor == state.seq
     rows = session.execute(text("SELECT seq, resource_id FROM search_changes")).all()
     assert rows == [(state.seq, -1)]
+
+
+@pytest.mark.parametrize("typed", ["低保", "低保 资金", "人口", "dibao", "renkou", "rk", "GDP统计"])
+@pytest.mark.parametrize("fields", [(), ("title",), ("title", "keywords")], ids=["all", "title", "title+keywords"])
+def test_testing_resources_agrees_with_matching(backend, catalog, typed, fields):
+    """Replaying a write tests the changed resources (on SQLite in Python): it must match what the engine finds."""
+    session = catalog.world.session
+    full_text = full_text_for(session.get_bind().dialect.name)
+    query = TextQuery.of(backend._resolve(session, full_text, tx.parse_query(typed))[0], fields)
+    found = set(session.connection().execute(full_text.match_ids(full_text.render_query(query))).scalars())
+    every = list(session.scalars(text("SELECT resource_id FROM search_index")))
+    assert found and len(found) < len(every)
+    memo: dict = {}
+    assert set(full_text.match_among(session.connection(), query, every, memo)) == found
+    assert set(full_text.match_among(session.connection(), query, every, memo)) == found  # from the memo
+
+
+def test_scores_follow_writes(backend, catalog):
+    """Cached relevance scores after writes equal scoring every match again (PostgreSQL replays, SQLite rescores)."""
+    session, world = catalog.world.session, catalog.world
+    full_text = full_text_for(session.get_bind().dialect.name)
+    query = TextQuery.of(backend._resolve(session, full_text, tx.parse_query("低保"))[0])
+
+    def cached():
+        return SCORES.scores(session.connection(), full_text, query, ChangeLog(session.connection(), _state(session)))
+
+    def fresh():
+        return dict(full_text.scores(session.connection(), full_text.render_query(query)))
+
+    before = cached()
+    assert before == fresh()
+    world.resource("draft", title="低保对象名册", abstract="低保 低保 低保")
+    changed = session.get(Resource, catalog.id("dibao_title"))
+    changed.abstract = "最低生活保障 低保 低保资金"
+    session.delete(session.get(Resource, catalog.id("dibao_keyword")))
+    session.flush()
+    after = cached()
+    assert after == pytest.approx(fresh())
+    assert catalog.id("dibao_keyword") in before and catalog.id("dibao_keyword") not in after
+    assert after[catalog.id("dibao_title")] != before[catalog.id("dibao_title")]
