@@ -209,7 +209,7 @@ def rebuild(session: Session, since: datetime | None = None,
     full_text.delete(connection, None)
     connection.execute(delete(table))
     count = 0
-    with full_text.bulk_load(connection):
+    with full_text.bulk_load(connection, table):
         total = _count(connection, None)
         for rows, payloads in _prepared(connection, connection.dialect.name, total):
             full_text.insert_rows(connection, table, rows)

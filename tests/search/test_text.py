@@ -110,3 +110,14 @@ def test_snippet_is_cut_around_the_first_match():
     snippet = hl.snippet(text, {"低保"}, size=40)
     assert snippet.startswith("…") and snippet.endswith("…") and "<mark>低保</mark>" in snippet
     assert hl.snippet("短文本", {"低保"}) == "短文本"
+
+
+def test_tsvector_literal_weights_positions_and_quoting():
+    from catalog.search.dialects import tsvector_literal
+
+    tokens = {"title": ["人口", "a'b", "c\\d", "人口"], "keywords": ["人口"], "abstract": [], "items": ["x"]}
+    assert tsvector_literal(tokens) == "'人口':1A,4A,5B 'a''b':2A 'c\\\\d':3A 'x':6D"
+    # Positions stop at PostgreSQL's largest (16383) and a lexeme keeps at most 256 of them.
+    many = tsvector_literal({"title": ["y"] * 300, "keywords": [], "abstract": ["z"] * 17000, "items": ["w"]})
+    assert many.split(" ")[0].count(",") == 255
+    assert many.endswith("'w':16383D")
