@@ -122,7 +122,6 @@ def toned_pinyin(han: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=100_000)
 def syllables(han: str) -> tuple[str, ...]:
     """Toneless syllables of a run of Han characters (``人口`` → ``ren``, ``kou``)."""
     return tuple(s.rstrip("012345") for s in toned_pinyin(han))
@@ -133,12 +132,21 @@ def pinyin_tokens(text: str | None) -> list[str]:
 
     ``人口基础信息`` gives ``1renkou 1kouji … 2rk 2kj … 3renkoujichuxinxi 4rkjcxx``.
     """
-    return list(_pinyin_tokens(text or ""))
+    text = text or ""
+    # Short texts are cached: keywords (人口, 低保, 社会救助 …) recur across thousands of resources,
+    # while titles rarely do, and caching them would only grow the process by every title it indexes.
+    return list(_short_pinyin_tokens(text) if len(text) <= SHORT_TEXT else _pinyin_tokens(text))
 
 
-@functools.lru_cache(maxsize=50_000)
+SHORT_TEXT = 8
+
+
+@functools.lru_cache(maxsize=20_000)
+def _short_pinyin_tokens(text: str) -> tuple[str, ...]:
+    return _pinyin_tokens(text)
+
+
 def _pinyin_tokens(text: str) -> tuple[str, ...]:
-    # Cached by text: keywords (人口, 低保, 社会救助 …) recur across thousands of resources.
     whole: list[str] = []
     out: list[str] = []
     for match in HAN.finditer(normalise(text)):
