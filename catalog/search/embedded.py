@@ -286,7 +286,8 @@ class EmbeddedBackend(SearchBackend):
         match bitsets and the scores come from :data:`SCORES`, both kept across writes, so a page costs a
         sort of at most :data:`SCORED_MATCHES` ids.
         """
-        scores = SCORES.scores(connection, full_text, TextQuery.of(clause), log)
+        whole = TextQuery.of(clause)
+        scores = SCORES.scores(connection, full_text, whole, log, MATCHES.bits(connection, full_text, whole, log))
         exact = connection.execute(select(T.c.resource_id).where(T.c.title_key == parsed.key)).scalars()
         tiers = [columns.bitset(list(exact), max(scores, default=0) + 1)]
         tiers += [MATCHES.bits(connection, full_text, TextQuery.of(clause, [f]), log)
