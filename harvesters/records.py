@@ -41,7 +41,7 @@ from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.services.resource import ResourceService
 from catalog.workflow import STATES
 from harvesters.base import Harvester, HarvestError, RemoteRecord, SkipRecord
-from harvesters.bulk import Lookups, claim_values, create_drafts
+from harvesters.bulk import Lookups, claim_values
 from harvesters.models import HarvestLink, HarvestSource, aware
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class RecordWriter:
 
         Fetching and mapping touch no database. Links, conflicts and claimed resources are read for
         the whole batch in a few queries; unchanged records cost no write; new drafts of an ordinary
-        source are created together (:func:`harvesters.bulk.create_drafts`) in one SAVEPOINT, and
+        source are created together (``ResourceService.create_many``) in one SAVEPOINT, and
         everything else — updates, adoptions, a trusted source's registrations, a dry run — is
         written record by record, each in its own SAVEPOINT, as before.
         """
@@ -187,7 +187,7 @@ class RecordWriter:
         savepoint = self.session.begin_nested()
         links: list[dict] = []
         try:
-            results = create_drafts(self.service, [(p.data, comment) for p in fresh])
+            results = self.service.create_many([(p.data, comment) for p in fresh])
             for p, result in zip(fresh, results, strict=True):
                 if isinstance(result, MuluError):
                     outcomes[p.index] = Outcome("error", p.record.remote_id, p.record.url, message=result.message,

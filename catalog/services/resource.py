@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select, true
@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from catalog import codes, workflow
 from catalog import permissions as perm
 from catalog.diff import FieldChange, diff_snapshots
-from catalog.errors import ConflictError, NotFoundError, ValidationError, WorkflowError
+from catalog.errors import ConflictError, MuluError, NotFoundError, ValidationError, WorkflowError
 from catalog.i18n import message
 from catalog.models import (
     Department,
@@ -27,6 +27,7 @@ from catalog.models import (
 from catalog.schemas.resource import READ_ONLY_KEYS, ResourceSchema
 from catalog.serialize import resource_to_json
 from catalog.services.base import Service
+from catalog.services.resource_batch import create_drafts
 
 _COLUMNS = {
     "title": "title",
@@ -143,6 +144,18 @@ class ResourceService(Service):
         )
 
     # -- writing -------------------------------------------------------------------------------
+
+    def create_many(self, items: Sequence[tuple[Mapping[str, Any], str | None]]) -> list[Resource | MuluError]:
+        """Catalog many new drafts at once, as :meth:`create` with ``draft=True`` would one by one (harvests).
+
+        An input that does not load, or whose provider the actor may not catalog for, gets its error in
+        its place and adds nothing; the others are written with two flushes in all. If the flush itself
+        fails the exception propagates: callers wrap the call in a SAVEPOINT and fall back to :meth:`create`.
+
+        :param items: (resource input, revision comment) pairs.
+        :returns: per item, the new resource (flushed, with its first revision and audit event) or the error.
+        """
+        return create_drafts(self, items)
 
     def create(self, data: Mapping[str, Any], *, draft: bool = True, comment: str | None = None) -> Resource:
         """Catalog a new resource (编目) as a draft.

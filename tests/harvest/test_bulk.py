@@ -12,7 +12,7 @@ from catalog.i18n import message
 from catalog.models import AuditEvent, Resource, Revision
 from catalog.models.search import SearchIndexEntry
 from catalog.services.resource import ResourceService
-from harvesters import bulk, rdf
+from harvesters import rdf
 from harvesters.base import HarvestError
 from harvesters.models import HarvestLink, HarvestPage, HarvestRecord
 from harvesters.pagereader import PageReader
@@ -64,7 +64,7 @@ def test_batched_drafts_are_what_resource_service_create_writes(world, session, 
             "department": {"id": world.mzj.id}, "distributions": [{"kind": "link", "title": "下载",
                                                                   "url": "http://example.gov.cn/f.csv"}]}
     one = service.create(data, draft=True, comment="harvest:test")
-    [batched, refused] = bulk.create_drafts(service, [(data, "harvest:test"), ({**data, "title": ""}, "harvest:test")])
+    [batched, refused] = service.create_many([(data, "harvest:test"), ({**data, "title": ""}, "harvest:test")])
     session.flush()
     assert isinstance(batched, Resource) and "title" in refused.fields
     volatile = {"id", "metadata_id", "created_at", "updated_at", "metadata_updated"}
@@ -85,7 +85,7 @@ def test_a_batch_the_database_refuses_is_written_one_record_at_a_time(site, sour
     def broken(*args, **kwargs):
         raise RuntimeError("disk full, say")
 
-    monkeypatch.setattr("harvesters.records.create_drafts", broken)
+    monkeypatch.setattr(ResourceService, "create_many", broken)
     result = harvest(sources("fallback", "dcat", _serve(site, 2)))
     assert result.job.status == "done" and result.job.counts == {"created": 6}
     assert session.scalar(select(func.count()).select_from(HarvestLink)) == 6
