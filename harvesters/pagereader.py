@@ -4,7 +4,8 @@ Parsing RDF with rdflib is pure Python and about as slow as writing the records 
 long listing uses a second core: as soon as page N is parsed, page N+1 is fetched (here, through
 the harvest client, with every limit) and handed to one spawned worker process, which parses it
 while the records of page N are being written. Short listings (the first ``IN_PROCESS_PAGES``
-pages, or a machine with one core) are parsed in process: starting a worker costs about a second.
+pages, or a machine with one core) are parsed in process: starting a worker costs about a second, so
+it is started when the last of those pages is handed out, and is ready by the time the next one comes.
 A worker that dies is replaced by parsing in process; a parse error is the same
 :class:`~harvesters.base.HarvestError` either way.
 """
@@ -44,11 +45,17 @@ class PageReader:
                 return _failed(exc)
         if self.parallel and self.submitted > IN_PROCESS_PAGES:
             try:
-                if self._pool is None:
-                    self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-                return _Retrying(self._pool.submit(read_page, data, fmt, url), data, fmt, url)
+                return _Retrying(self._worker().submit(read_page, data, fmt, url), data, fmt, url)
             except (BrokenProcessPool, RuntimeError, OSError):
                 log.warning("cannot parse pages in a worker process; parsing in process", exc_info=True)
+                self.parallel = False
+        elif self.parallel and self.submitted == IN_PROCESS_PAGES and self._pool is None:
+            # Start the worker now, so that it has imported rdflib by the time the next page is handed to it
+            # (spawning and importing cost about a second, which the writer otherwise waited for).
+            try:
+                self._worker().submit(_ready)
+            except (RuntimeError, OSError):
+                log.warning("cannot start a worker process; pages will be parsed in process", exc_info=True)
                 self.parallel = False
         done: Future = Future()
         try:
@@ -57,10 +64,19 @@ class PageReader:
             done.set_exception(exc)
         return done
 
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _ready() -> None:
+    """Nothing: run in a new worker so that it starts (and imports this module, hence rdflib) ahead of need."""
 
 
 def _failed(exc: BaseException) -> Future:

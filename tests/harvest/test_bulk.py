@@ -149,7 +149,7 @@ def test_long_listings_are_parsed_in_a_worker_process(site, sources, harvest, se
 
     def spy(self, data, fmt, url):
         future = original(self, data, fmt, url)
-        reader_pages.append((url, self._pool is not None))
+        reader_pages.append((isinstance(future, pagereader._Retrying), self._pool is not None))
         return future
 
     import harvesters.pagereader as pagereader
@@ -160,7 +160,9 @@ def test_long_listings_are_parsed_in_a_worker_process(site, sources, harvest, se
     finally:
         pagereader.PageReader.submit = original
     assert result.job.counts == {"created": 15} and result.job.status == "done"
-    assert [in_worker for _url, in_worker in reader_pages] == [False, False, True, True, True]
+    assert [in_worker for in_worker, _started in reader_pages] == [False, False, True, True, True]
+    # The worker is started with the last page parsed in process, so it is ready for the next one.
+    assert [started for _in_worker, started in reader_pages] == [False, True, True, True, True]
     titles = set(session.scalars(select(Resource.title)))
     assert {f"数据集{n}" for n in range(1, 16)} <= titles
 
