@@ -1155,8 +1155,9 @@ def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
 @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
               help="A value for what the remote lacks, e.g. share.type=无条件共享 (repeatable).")
 @click.option("--trusted", is_flag=True, help="Register complete records at once instead of leaving drafts.")
-@click.option("--withdraw-after-days", type=click.IntRange(0, 3650), default=7, show_default=True,
-              help="Grace period before records gone upstream are withdrawn.")
+@click.option("--withdraw-after-days", type=click.IntRange(0, 3650),
+              help="Grace period before records gone upstream are withdrawn "
+                   "[default: MULU_HARVEST_WITHDRAW_AFTER_DAYS, 7].")
 @click.option("--as", "as_user", metavar="USERNAME", help="Act as this user (their permissions apply).")
 @pass_context
 def harvest_source_add(ctx: Context, name: str, type_: str, url: str, department: str, classification: str, title: str,
@@ -1170,8 +1171,9 @@ def harvest_source_add(ctx: Context, name: str, type_: str, url: str, department
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
     data = {"name": name, "type": type_, "url": url, "department": department, "title": title, "schedule": schedule,
-            "config": config, "defaults": _defaults(defaults, classification), "trusted": trusted,
-            "withdraw_after_days": withdraw_after_days}
+            "config": config, "defaults": _defaults(defaults, classification), "trusted": trusted}
+    if withdraw_after_days is not None:
+        data["withdraw_after_days"] = withdraw_after_days
     with reported_errors(ctx), ctx.container.unit_of_work() as session:
         source = HarvestSourceService(ctx.container, session, ctx.actor(session, as_user)).create(data)
         click.echo(f"harvest source {source.name} ({source.type}) added for {source.department.name}")

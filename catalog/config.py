@@ -118,6 +118,8 @@ class Settings:
     # Harvesting refuses loopback and private addresses unless a host is allowed here (intranet portals).
     harvest_allow_hosts: tuple[str, ...] = ()
     harvest_deny_hosts: tuple[str, ...] = ()
+    # Records gone upstream are withdrawn after this many days, unless a source says otherwise (its default).
+    harvest_withdraw_after_days: int = 7
     # Several harvest workers on several machines share one RQ queue on this Redis.
     redis_url: str | None = None
     # REST API rate limits (issue #5), per token or else per client address; stored in Redis when redis_url is set.
@@ -164,6 +166,7 @@ class Settings:
             elasticsearch_pinyin=_bool(env, "MULU_ELASTICSEARCH_PINYIN", False),
             harvest_allow_hosts=_list(env, "MULU_HARVEST_ALLOW_HOSTS", ()),
             harvest_deny_hosts=_list(env, "MULU_HARVEST_DENY_HOSTS", ()),
+            harvest_withdraw_after_days=_int(env, "MULU_HARVEST_WITHDRAW_AFTER_DAYS", 7, 0, 3650),
             redis_url=env.get("MULU_REDIS_URL") or None,
             api_rate_limit=_rate(env, "MULU_API_RATE_LIMIT", "120 per minute"),
             api_write_rate_limit=_rate(env, "MULU_API_WRITE_RATE_LIMIT", "30 per minute"),
@@ -205,6 +208,7 @@ DOCUMENTED = (
     ("MULU_ELASTICSEARCH_PINYIN", "false", "add pinyin sub-fields (needs the pinyin plugin)"),
     ("MULU_HARVEST_ALLOW_HOSTS", "(none)", "hosts harvesting may reach even on private addresses, comma-separated"),
     ("MULU_HARVEST_DENY_HOSTS", "(none)", "hosts harvesting must never reach, comma-separated"),
+    ("MULU_HARVEST_WITHDRAW_AFTER_DAYS", "7", "days before records gone upstream are withdrawn: new sources' default (0–3650)"),
     ("MULU_REDIS_URL", "(none)", "Redis URL: `mulu harvest worker` then shares an RQ queue with other workers"),
     ("MULU_API_RATE_LIMIT", "120 per minute", "requests to /api per token (or per address without one), e.g. 10/second;500/hour"),
     ("MULU_API_WRITE_RATE_LIMIT", "30 per minute", "writes (POST, PUT, PATCH, DELETE) to /api per token or address, on top"),

@@ -57,7 +57,8 @@ class HarvestSourceService(Service):
         perm.require(can_manage_source(self.actor, department.id), message("manage harvest sources of this department"))
         source = HarvestSource(name=name, type=str(data.get("type") or ""), department_id=department.id,
                                department=department, created_by_id=self.actor.user_id, title="", url="", config={},
-                               defaults={}, schedule="manual", trusted=False, active=True, withdraw_after_days=7,
+                               defaults={}, schedule="manual", trusted=False, active=True,
+                               withdraw_after_days=self.container.settings.harvest_withdraw_after_days,
                                timeout_minutes=120)
         self._apply(source, {**{k: data[k] for k in _EDITABLE if k in data}, "type": source.type})
         self.session.add(source)

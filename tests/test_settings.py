@@ -65,6 +65,7 @@ SAMPLES = {
     "MULU_COVERAGE_TARGET": Sample("0.75", "coverage_target", 0.75, 0.8),
     "MULU_COVERAGE_TARGET_DATE": Sample("2025-12-31", "coverage_target_date", date(2025, 12, 31), date(2010, 12, 31)),
     "MULU_UPLOAD_TTL_HOURS": Sample("48", "upload_ttl_hours", 48, 24),
+    "MULU_HARVEST_WITHDRAW_AFTER_DAYS": Sample("30", "harvest_withdraw_after_days", 30, 7),
 }
 
 BAD = [
@@ -79,6 +80,8 @@ BAD = [
     ("MULU_API_RATE_LIMIT", "lots"),
     ("MULU_API_WRITE_RATE_LIMIT", "30 per fortnight"),
     ("MULU_UPLOAD_TTL_HOURS", "0"),
+    ("MULU_HARVEST_WITHDRAW_AFTER_DAYS", "-1"),
+    ("MULU_HARVEST_WITHDRAW_AFTER_DAYS", "a week"),
     ("MULU_UPLOAD_TTL_HOURS", "a day"),
 ]
 

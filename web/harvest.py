@@ -188,6 +188,8 @@ def _form(source=None, formdata=None) -> SourceForm:
                   "defaults": json.dumps(defaults, ensure_ascii=False, indent=2) if defaults else "",
                   # Only ever a reference (env:NAME): the service refuses anything else.
                   "auth_header": (source.config or {}).get("auth_header") or ""}
+    if source is None and formdata is None:
+        values = {"withdraw_after_days": deps.container().settings.harvest_withdraw_after_days}
     form = SourceForm(formdata=formdata, **values)
     form.schedule.choices = [(name, SCHEDULE_LABELS[name].render(locale)) for name in SCHEDULES]
     if source is not None:

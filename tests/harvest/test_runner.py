@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -157,3 +158,10 @@ def test_registry_has_the_built_ins_and_loads_plugins(monkeypatch):
     assert registry.get("mine").name == "mine"
     with pytest.raises(registry.UnknownHarvesterError):
         registry.get("oai-pmh")
+
+
+def test_new_sources_take_the_deployments_withdrawal_grace(world, sources, monkeypatch):
+    assert sources("usual", "ckan", "https://a.example").withdraw_after_days == 7
+    monkeypatch.setattr(world.container, "settings", replace(world.container.settings, harvest_withdraw_after_days=30))
+    assert sources("longer", "ckan", "https://b.example").withdraw_after_days == 30
+    assert sources("own", "ckan", "https://c.example", withdraw_after_days=3).withdraw_after_days == 3

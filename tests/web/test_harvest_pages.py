@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -240,3 +241,10 @@ def test_every_harvest_page_text_has_a_zh_cn_translation():
              and sorted(PLACEHOLDER.findall(translations.gettext(msgid))) != sorted(PLACEHOLDER.findall(msgid))]
     assert not missing, "add to web/translations/zh_CN/LC_MESSAGES/harvest_web.po:\n" + "\n".join(missing)
     assert not wrong
+
+
+def test_the_new_source_form_offers_the_deployments_withdrawal_grace(signed_in, seeded, container, monkeypatch):
+    client = signed_in("officer")
+    assert re.search(r'name="withdraw_after_days"[^>]*value="7"', client.get("/harvest/new").get_data(as_text=True))
+    monkeypatch.setattr(container, "settings", replace(container.settings, harvest_withdraw_after_days=30))
+    assert re.search(r'name="withdraw_after_days"[^>]*value="30"', client.get("/harvest/new").get_data(as_text=True))
