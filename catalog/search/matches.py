@@ -10,18 +10,15 @@ Narrow queries, for which matching again is cheaper than testing the changed res
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from catalog.search.changes import ChangeLog
-from catalog.search.columns import bitset
+from catalog.search.columns import Cache, bitset
 from catalog.search.dialects import FullText, TextQuery
 
-CAPACITY = 512  # queries kept per database; a bitset is at most one bit per resource (12.5 kB at 100,000)
+CAPACITY = 512  # queries kept (all databases together); a bitset is at most one bit per resource (12.5 kB at 100,000)
 
 
 @dataclass(frozen=True)
@@ -35,16 +32,14 @@ class MatchCache:
     """Per database, the match bitsets of the most recently used engine queries."""
 
     def __init__(self, capacity: int = CAPACITY):
-        self.capacity = capacity
-        self._entries: weakref.WeakKeyDictionary[Engine, OrderedDict[str, _Entry]] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._entries = Cache(capacity)  # keyed by (database URL, engine query)
 
     def bits(self, connection: Connection, full_text: FullText, query: TextQuery, log: ChangeLog) -> int:
         """The bitset of resource ids matching ``query`` at the state ``log`` was read at."""
         state = log.now
         rendered = full_text.render_query(query)
-        with self._lock:
-            entry = self._entries.get(connection.engine, {}).get(rendered)
+        key = (connection.engine.url.render_as_string(), rendered)
+        entry = self._entries.get(key)
         if entry is not None and entry.generation == state.generation:
             return entry.bits
         changed = None if entry is None else log.changed_since(entry.seq, entry.generation)
@@ -59,18 +54,12 @@ class MatchCache:
             bits |= bitset(found, max(found, default=-1) + 1)
         else:
             bits = entry.bits
-        with self._lock:
-            entries = self._entries.setdefault(connection.engine, OrderedDict())
-            entries[rendered] = _Entry(state.generation, state.seq, bits)
-            entries.move_to_end(rendered)
-            while len(entries) > self.capacity:
-                entries.popitem(last=False)
+        self._entries.put(key, _Entry(state.generation, state.seq, bits))
         return bits
 
     def clear(self) -> None:
         """Forget every bitset (tests and benchmarks)."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 def _replay_pays(full_text: FullText, bits: int, changed: set[int]) -> bool:

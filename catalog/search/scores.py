@@ -13,17 +13,15 @@ within a tier can order differently for that while.
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from catalog.search.changes import ChangeLog
+from catalog.search.columns import Cache
 from catalog.search.dialects import FullText, TextQuery
 
-CAPACITY = 256  # queries kept per database; each holds at most a few thousand scores
+CAPACITY = 256  # queries kept (all databases together); each holds at most a few thousand scores
 STALE_WRITES = 100  # writes after which corpus-dependent scores (SQLite's bm25) are all computed again
 
 
@@ -39,9 +37,7 @@ class ScoreCache:
     """Per database, the scores of the most recently ranked engine queries (lower ranks first)."""
 
     def __init__(self, capacity: int = CAPACITY):
-        self.capacity = capacity
-        self._entries: weakref.WeakKeyDictionary[Engine, OrderedDict[str, _Entry]] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._entries = Cache(capacity)  # keyed by (database URL, engine query)
 
     def scores(self, connection: Connection, full_text: FullText, query: TextQuery, log: ChangeLog,
                matching: int | None = None) -> dict[int, float]:
@@ -54,8 +50,8 @@ class ScoreCache:
         """
         state = log.now
         rendered = full_text.render_query(query)
-        with self._lock:
-            entry = self._entries.get(connection.engine, {}).get(rendered)
+        key = (connection.engine.url.render_as_string(), rendered)
+        entry = self._entries.get(key)
         if entry is not None and entry.generation == state.generation:
             return entry.scores
         changed = None
@@ -71,18 +67,12 @@ class ScoreCache:
             wanted = sorted(i for i in changed if matching is None or matching >> i & 1)
             if wanted:
                 scores.update(full_text.scores(connection, rendered, wanted))
-        with self._lock:
-            entries = self._entries.setdefault(connection.engine, OrderedDict())
-            entries[rendered] = _Entry(state.generation, state.seq, scores, scored_at)
-            entries.move_to_end(rendered)
-            while len(entries) > self.capacity:
-                entries.popitem(last=False)
+        self._entries.put(key, _Entry(state.generation, state.seq, scores, scored_at))
         return scores
 
     def clear(self) -> None:
         """Forget every score (tests and benchmarks)."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 SCORES = ScoreCache()
