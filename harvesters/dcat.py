@@ -33,6 +33,10 @@ from harvesters.pagereader import PageReader
 from harvesters.rdf import FORMATS, detect_format
 
 _METADATA_ID = re.compile(r"^metadata_[0-9a-f]{32}$")
+_MEDIA_TYPE_IRI = re.compile(r"^https?://(?:www\.)?(?:iana\.org/assignments/media-types|purl\.org/NET/mediatypes)/"
+                             r"([\w.+-]+/[\w.+-]+)/?$", re.IGNORECASE)
+_FILE_TYPE_IRI = re.compile(r"^https?://publications\.europa\.eu/resource/authority/file-type/([\w.-]+)$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s,;]+")
 MAX_DISTRIBUTIONS = 100
 _ACCEPT = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, application/n-triples;q=0.8, */*;q=0.1"
 
@@ -67,9 +71,12 @@ class DcatHarvester(Harvester):
                     records = [RemoteRecord(i) for i in memo.get("ids", []) if i not in seen]
                     links = [link for link in memo.get("next", []) if link != url]
                 else:
-                    records, links = self._records(url, response, parsed.result(), seen)
-                    self.context.remember_page(url, response.content, {"ids": [r.remote_id for r in records],
-                                                                       "next": links})
+                    records, links, left_out = self._records(url, response, parsed.result(), seen)
+                    if left_out:
+                        self._left_out(url, left_out)  # and not remembered: the next run says it again
+                    else:
+                        self.context.remember_page(url, response.content, {"ids": [r.remote_id for r in records],
+                                                                           "next": links})
                 seen.update(r.remote_id for r in records)
                 if self._pages > 1 and not records and links:
                     yield from records
@@ -85,6 +92,10 @@ class DcatHarvester(Harvester):
                 yield from records
                 if failure is not None:
                     raise failure
+            if not seen:
+                # A document with no dataset at all (a GeoDCAT-AP service record, schema.org JSON-LD, an
+                # error page that parses) must not read as "the catalog is now empty": that withdraws everything.
+                self._incomplete(message("{url} holds no list of records.", url=self.context.url))
         finally:
             reader.close()
 
@@ -107,20 +118,42 @@ class DcatHarvester(Harvester):
         return url, response, None, reader.submit(response.content, fmt, response.url)
 
     @staticmethod
-    def _records(url: str, response, parsed, seen: set[str]) -> tuple[list[RemoteRecord], list[str]]:
-        """A parsed page's datasets not listed before (on earlier pages), and its next-page links."""
+    def _records(url: str, response, parsed, seen: set[str]) -> tuple[list[RemoteRecord], list[str], list]:
+        """A parsed page's datasets not listed before (on earlier pages), its next-page links, and the
+        identifiers of the datasets it leaves out (``None`` for one that cannot be identified at all).
+
+        A dataset listed on an earlier page again is not left out: pages shift while a catalog is paged.
+        """
         payloads, next_links = parsed
         records: list[RemoteRecord] = []
         ids: set[str] = set()
+        left_out: list[str | None] = []
         for payload in payloads:
             remote_id = _remote_id(payload)
-            if remote_id is None or remote_id in ids or remote_id in seen:
+            if remote_id is None or remote_id in ids:
+                left_out.append(remote_id)
+                continue
+            if remote_id in seen:
                 continue
             ids.add(remote_id)
             records.append(RemoteRecord(remote_id, payload, url=payload["landing_page"] or payload["uri"] or response.url,
                                         modified=n.parse_datetime(payload["modified"])))
         links = sorted({urljoin(response.url, link) for link in next_links} - {response.url, url})
-        return records, links
+        return records, links, left_out
+
+    def _left_out(self, url: str, left_out: list[str | None]) -> None:
+        """Tell the department about datasets of a page that were not harvested, rather than drop them silently."""
+        shared = sorted(set(filter(None, left_out)))
+        if shared:
+            self.context.warnings.append(HarvestError(
+                message("{count} datasets on {url} have the same identifier as another dataset of the page and were "
+                        "left out: {ids}", count=sum(1 for i in left_out if i), url=url, ids=", ".join(shared[:10])),
+                url=url, hint=message("Give every dataset its own IRI or dct:identifier.")))
+        if None in left_out:
+            self.context.warnings.append(HarvestError(
+                message("{count} datasets on {url} have no IRI, identifier, landing page or title and were left out.",
+                        count=left_out.count(None), url=url),
+                url=url, hint=message("Give every dataset its own IRI or dct:identifier.")))
 
     def _fetch_json(self, context_url: str) -> Any:
         return self.http.get(context_url, headers={"Accept": "application/ld+json, application/json"},
@@ -143,9 +176,9 @@ class DcatHarvester(Harvester):
             "theme": n.theme(vocab, payload["themes"]),
         }
         dists = payload["distributions"][:MAX_DISTRIBUTIONS]
-        data["format"] = n.format_of(vocab, [v for d in dists for v in (*d["format"], *d["media_type"])])
+        data["format"] = n.format_of(vocab, format_names(v for d in dists for v in (*d["format"], *d["media_type"])))
         rows = (n.distribution(profile, title=n.pick_language(d["title"]), url=d["download_url"] or d["access_url"],
-                               media_type=_first(d["media_type"]) or _first(d["format"]),
+                               media_type=media_type_label(_first(d["media_type"]) or _first(d["format"])),
                                description=n.pick_language(d["description"])) for d in dists)
         data["distributions"] = [row for row in rows if row]
         for identifier in payload["identifier"]:
@@ -166,6 +199,53 @@ def _remote_id(payload: dict) -> str | None:
 
 def _first(values: list) -> Any:
     return values[0] if values else None
+
+
+def media_type_label(value: str | None) -> str | None:
+    """A format or media type as a person reads it: ``text/csv`` for the IANA IRI, ``CSV`` for the EU one.
+
+    DCAT-AP wants IRIs for ``dcat:mediaType`` and ``dct:format``; shown as such in a distribution row they
+    are a URL where a media type is expected.
+
+    :param value: a ``dcat:mediaType`` or ``dct:format`` value; anything else is returned as given.
+    """
+    if not value or "://" not in value:
+        return value
+    match = _MEDIA_TYPE_IRI.search(value)
+    if match:
+        return match.group(1)
+    match = _FILE_TYPE_IRI.search(value)
+    return match.group(1) if match else value
+
+
+def format_names(values) -> list[str]:
+    """The names to look a format up by, each value first as given, then what it stands for.
+
+    Quirks seen in the wild: IRIs of the EU file-type table (``…/authority/file-type/CSV``,
+    ``…/file-type/RDF_TURTLE``: also looked up as ``RDF``) and of the IANA media-type registry
+    (``https://www.iana.org/assignments/media-types/text/csv``) from DCAT-AP.de, DCAT-AP-DK, DCAT-AP_IT,
+    GeoDCAT-AP and ArcGIS Hub; several formats in one literal (``"CSV JSON XML"``, data.norge.no).
+
+    :param values: ``dct:format`` and ``dcat:mediaType`` values (literals, IRIs, blank-node labels).
+    :returns: the names for :func:`harvesters.normalize.format_of`, without repeats, in order.
+    """
+    names: dict[str, None] = {}
+    for value in values:
+        text = str(value or "").strip()
+        if not text:
+            continue
+        names[text] = None
+        if "://" in text:
+            label = media_type_label(text)
+            if label == text:  # another IRI: its last segment often is the format's name
+                label = text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            if label:
+                names[label] = None
+            if "_" in label:
+                names[label.split("_", 1)[0]] = None
+        elif _SEPARATORS.search(text) and "/" not in text:
+            names.update(dict.fromkeys(part for part in _SEPARATORS.split(text) if part))
+    return list(names)
 
 
 def _best_language(pairs: list) -> list[str]:

@@ -20,6 +20,10 @@ from harvesters.xml import check_xml
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
+# Koop (ArcGIS Hub's DCAT feeds) writes these misspellings; rdflib's closed DCAT namespace warns on them.
+MISSPELLED_ACCESS_URL = URIRef(str(DCAT) + "accessUrl")
+MISSPELLED_DOWNLOAD_URL = URIRef(str(DCAT) + "downloadUrl")
 FORMATS = {"turtle": "turtle", "ttl": "turtle", "xml": "xml", "rdf": "xml", "rdfxml": "xml", "json-ld": "json-ld",
            "jsonld": "json-ld", "nt": "nt", "ntriples": "nt", "n3": "n3", "trig": "trig"}
 _BY_CONTENT_TYPE = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/rdf+xml": "xml",
@@ -33,6 +37,10 @@ _LABELS = (SKOS.prefLabel, RDFS.label, FOAF.name, VCARD.fn, RDF.value, DCTERMS.t
 _MAX_CONTEXT_DEPTH = 4
 # rdflib's closed DCAT namespace predates DCAT 3 and warns on DatasetSeries.
 DATASET_SERIES = URIRef("http://www.w3.org/ns/dcat#DatasetSeries")
+# Classes whose members are harvested. No RDFS reasoning is done, so the subclasses that national profiles
+# type their datasets with alone are listed here. Quirk seen in the wild: Italy's DCAT-AP_IT files
+# (italia/daf-ontologie-vocabolari-controllati, schema.gov.it) say only ``a dcatapit:Dataset``.
+DATASET_CLASSES = (DCAT.Dataset, DATASET_SERIES, DCATAPIT.Dataset)
 
 
 def detect_format(configured: str | None, content_type: str, url: str, data: bytes) -> str:
@@ -130,8 +138,8 @@ def _resolve_context(value: Any, fetch_json, url: str, cache: dict, depth: int) 
 
 
 def dataset_nodes(graph: Graph) -> list:
-    """Every dcat:Dataset and dcat:DatasetSeries, in a stable order."""
-    nodes = set(graph.subjects(RDF.type, DCAT.Dataset)) | set(graph.subjects(RDF.type, DATASET_SERIES))
+    """Every dcat:Dataset, dcat:DatasetSeries and dcatapit:Dataset (:data:`DATASET_CLASSES`), in a stable order."""
+    nodes = {node for cls in DATASET_CLASSES for node in graph.subjects(RDF.type, cls)}
     return sorted(nodes, key=lambda node: (isinstance(node, BNode), str(node)))
 
 
@@ -169,8 +177,9 @@ def dataset_payload(graph: Graph, node) -> dict[str, Any]:
         distributions.append({
             "title": _texts(graph, dist, DCTERMS.title),
             "description": _texts(graph, dist, DCTERMS.description),
-            "access_url": _first(_refs(graph, dist, DCAT.accessURL)),
-            "download_url": _first(_refs(graph, dist, DCAT.downloadURL)),
+            # The misspellings only when the right property is absent, so a correct record hashes as before.
+            "access_url": _first(_refs(graph, dist, DCAT.accessURL) or _refs(graph, dist, MISSPELLED_ACCESS_URL)),
+            "download_url": _first(_refs(graph, dist, DCAT.downloadURL) or _refs(graph, dist, MISSPELLED_DOWNLOAD_URL)),
             "format": _refs(graph, dist, DCTERMS["format"]),
             "media_type": _refs(graph, dist, DCAT.mediaType),
         })

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog.models import Resource
 from harvesters.ckan import CkanHarvester, api_base
@@ -238,3 +238,91 @@ def test_a_remote_change_to_a_completed_published_resource_keeps_local_items(sit
     change = service.pending_change(link.resource_id)
     assert change.data["abstract"] == "Updated upstream."
     assert [item["name"] for item in change.data["items"]] == ["姓名", "身份证号码", "保障金额"]
+
+
+# An opendata.swiss-style package (ckanext-fluent): language dicts in title, description, keywords and the
+# resources' name, and notes holding the JSON text of a dict of empty strings. Written for this test.
+FLUENT_PACKAGE = {
+    "id": "5f0c6e1a-0000-4000-8000-000000000001",
+    "name": "parkplaetze",
+    "metadata_modified": "2024-02-28T02:00:18.615461+01:00",
+    "title": {"de": "Parkplätze an Bahnhöfen", "fr": "Places de parc", "en": "Car parks at stations", "it": ""},
+    "notes": '{"de": "", "en": "", "fr": "", "it": ""}',
+    "description": {"de": "Parkplätze der Bahnhöfe.", "en": "Car parks of the stations, daily.", "fr": "", "it": ""},
+    "keywords": {"de": ["Parkplatz"], "en": ["parking", "rail"], "fr": [], "it": []},
+    "tags": [{"name": "parking"}, {"name": "Parkplatz"}, {"name": "rail"}],
+    "groups": [{"name": "mobility", "title": {"de": "Mobilität", "en": "Mobility"}}],
+    "accrual_periodicity": "freq:daily",
+    "resources": [{"name": {"de": "Parkplätze (JSON)", "en": "Car parks (JSON)"},
+                   "description": {"de": "", "en": "One file a day."}, "format": "JSON",
+                   "url": "https://data.example.ch/parking.json"}],
+}
+
+
+def test_language_dicts_of_fluent_portals_are_read_in_english_when_no_chinese(site, sources, harvest, session,
+                                                                              container):
+    # Before: pick_language met a dict and the record failed with "TypeError: expected string … got 'dict'".
+    serve_ckan(site, [FLUENT_PACKAGE])
+    result = harvest(sources("fluent", "ckan", site.base))
+    assert result.job.status == "done", result.outcomes
+    resource = session.get(Resource, result.outcomes[0].resource_id)
+    assert resource.title == "Car parks at stations"
+    assert resource.abstract == "Car parks of the stations, daily."  # notes is empty: description is the text
+    assert [(d.title, d.description) for d in resource.distributions] == [("Car parks (JSON)", "One file a day.")]
+    data = _harvester(container).map(_record(FLUENT_PACKAGE))
+    assert data["keywords"] == ["parking", "rail"] and data["update_cycle"] == "2"
+    package = {**FLUENT_PACKAGE, "title": {**FLUENT_PACKAGE["title"], "zh": "火车站停车场"}}
+    assert _harvester(container).map(_record(package))["title"] == "火车站停车场"
+
+
+@pytest.mark.parametrize(("fields", "cycle"), [
+    ({"update_freq": "quarterly"}, "5"),  # data.gov.au
+    ({"data_update_frequency": "90"}, "5"),  # HDX counts days
+    ({"data_update_frequency": "7"}, "3"),
+    ({"accrual_periodicity": "freq:daily"}, "2"),  # opentransportdata.swiss
+    ({"extras": [{"key": "accrualPeriodicity", "value": "R/P1Y"}]}, "7"),  # data.gov (DCAT-US)
+    ({"frequency": {"en": "monthly"}, "update_frequency": "monthly"}, "4"),  # a dict is not a frequency
+])
+def test_frequencies_under_the_keys_and_spellings_of_other_portals(container, fields, cycle):
+    package = {"id": "f1", "title": "Frequency", **fields}
+    assert _harvester(container).map(_record(package)).get("update_cycle") == cycle
+
+
+def test_geodata_and_service_formats_find_their_class(container):
+    harvester = _harvester(container)
+    maps = {"resources": [{"format": "WMS"}, {"format": "GeoJSON"}]}  # data.gov.au, data.wa.gov.au
+    assert harvester.map(_record({"id": "g1", "title": "Map", **maps}))["format"] == {"class": "1", "type": "1-11"}
+    services = {"resources": [{"format": "WFS"}, {"format": "API ArcGIS Server Map Service"}, {"format": "SHP"}]}
+    assert harvester.map(_record({"id": "g2", "title": "Service", **services}))["format"] == {"class": "7"}
+
+
+def test_an_answer_without_the_envelope_is_the_package_itself(site, sources, harvest, session):
+    package = {"id": "b1", "name": "bare", "title": "Bare package", "metadata_modified": "2022-12-19T12:51:37",
+               "resources": [{"name": "Data", "format": "CSV", "url": "https://data.example.org/bare.csv"}]}
+    site.add("/api/3/action/package_show", package)  # stored or relayed without {"success", "result"}
+    shown = harvest(sources("bare-show", "ckan", site.base, config={"datasets": ["b1"]}))
+    assert shown.job.status == "done", shown.outcomes
+    assert session.get(Resource, shown.outcomes[0].resource_id).title == "Bare package"
+
+    other = site.base + "/other"
+    site.add("/other/api/3/action/package_search", {"count": 1, "results": [{**package, "id": "b2"}]})
+    listed = harvest(sources("bare-search", "ckan", other))
+    assert listed.job.counts == {"created": 1}, listed.job.errors
+
+    site.add("/wrong/api/3/action/package_search", {"data": []})  # still not a CKAN answer
+    wrong = harvest(sources("not-ckan", "ckan", site.base + "/wrong"))
+    assert wrong.job.status == "failed"
+    assert "is not a CKAN API answer" in wrong.job.errors[0]["message"]["en"]
+
+
+def test_harvest_source_packages_are_skipped_with_a_reason(site, sources, harvest, session):
+    dataset = {"id": "d1", "name": "budget", "title": "Budget", "type": "dataset"}
+    source = {"id": "h1", "name": "agency-data-json", "title": "Agency data.json", "type": "harvest",
+              "source_type": "datajson", "url": "https://agency.example.gov/data.json"}
+    site.add("/api/3/action/package_search", {"success": True, "result": {"count": 2, "results": [dataset, source]}})
+    result = harvest(sources("with-harvest-sources", "ckan", site.base))
+    assert result.job.counts == {"created": 1, "skipped": 1}, result.job.errors
+    skipped = next(o for o in result.outcomes if o.remote_id == "h1")
+    assert "agency-data-json is a harvest record of the remote CKAN" in skipped.message.render("en")
+    assert "不是数据集" in skipped.message.render("zh")
+    assert session.scalar(select(func.count()).select_from(Resource)) == 1

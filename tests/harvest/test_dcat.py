@@ -167,3 +167,92 @@ def test_frequencies_seen_in_the_wild(container, frequency, code):
 def _harvester(container, url, http):
     return DcatHarvester(HarvestContext(url=url, config=DcatHarvester.load_config({}), http=http, vocab=container.vocab,
                                         profile=container.profile))
+
+
+# Small catalogs written for the patterns met in held-out national catalogs (DCAT-AP_IT, DCAT-AP.de, -DK, GeoDCAT-AP).
+_ITALIAN = """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix dcatapit: <http://dati.gov.it/onto/dcatapit#> .
+<https://dati.example.it/vocab/province> a dcatapit:Dataset ;
+    dct:title "Province italiane"@it, "Italian provinces"@en ; dct:identifier "ex:D.7" ;
+    dcat:distribution <https://dati.example.it/vocab/province/csv> .
+<https://dati.example.it/vocab/province/csv> a dcatapit:Distribution ;
+    dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ;
+    dcat:downloadURL <https://dati.example.it/vocab/province.csv> .
+"""
+
+
+def test_a_dataset_typed_only_as_dcatapit_dataset_is_harvested(site, sources, harvest, session):
+    url = site.add("/it.ttl", _ITALIAN, content_type="text/turtle")
+    result = harvest(sources("it", "dcat", url))
+    assert result.job.counts == {"created": 1}, result.job.errors
+    resource = session.get(Resource, result.outcomes[0].resource_id)
+    assert resource.title == "Italian provinces"
+
+
+def test_format_and_media_type_given_as_iris_or_as_a_list(container, site, http):
+    site.add("/dk.ttl", """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://data.example.dk/ds/1> a dcat:Dataset ; dct:title "Trafiktællinger"@da ;
+    dcat:distribution [ a dcat:Distribution ; dcat:downloadURL <https://data.example.dk/1.csv> ;
+        dcat:mediaType <https://www.iana.org/assignments/media-types/text/csv> ;
+        dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ] .
+<https://data.example.dk/ds/2> a dcat:Dataset ; dct:title "Målinger"@da ;
+    dcat:distribution [ a dcat:Distribution ; dcat:accessURL <https://data.example.dk/api> ; dct:format "XLSX JSON" ] .
+""", content_type="text/turtle")
+    harvester = _harvester(container, site.url("/dk.ttl"), http)
+    first, second = (harvester.map(record) for record in harvester.gather())
+    assert first["format"] == {"class": "2", "type": "2-04"}  # CSV, from the EU file-type IRI
+    assert first["distributions"][0]["media_type"] == "text/csv"  # not the IANA registry's URL
+    assert second["format"] == {"class": "2", "type": "2-03"}  # XLSX, the first of the list
+
+
+def test_a_document_without_any_dataset_withdraws_nothing(site, sources, harvest, session):
+    url = site.add("/catalog.ttl", _ITALIAN, content_type="text/turtle")
+    source = sources("emptied", "dcat", url, withdraw_after_days=0)
+    assert harvest(source).job.counts == {"created": 1}
+    # The same address now answers a GeoDCAT-AP service record: no dataset, which is not "all datasets deleted".
+    site.add("/catalog.ttl", """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://geo.example.org/atom> a dcat:DataService ; dct:title "ATOM download service"@en ;
+    dcat:endpointURL <https://geo.example.org/atom.xml> .
+""", content_type="text/turtle")
+    second = harvest(source)
+    assert second.job.status == "done_with_errors" and second.job.counts == {}
+    error = second.job.errors[0]
+    assert error["message"]["en"] == f"{url} holds no list of records." and "没有记录列表" in error["message"]["zh_CN"]
+    assert error["hint"]["en"] == "Records not listed are kept; the next run tries again."
+    assert [r.status for r in session.scalars(select(Resource))] == ["draft"]
+
+
+def test_datasets_sharing_an_identifier_or_without_one_are_reported_not_dropped(site, sources, harvest, session):
+    url = site.add("/shared-ids.ttl", """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://cat.example.org/c> a dcat:Catalog ; dcat:dataset [ a dcat:Dataset ; dct:identifier "stations" ;
+    dct:title "Stations 2023"@en ], [ a dcat:Dataset ; dct:identifier "stations" ; dct:title "Stations 2024"@en ],
+    [ a dcat:Dataset ; dct:description "Neither IRI, identifier, landing page nor title"@en ] .
+""", content_type="text/turtle")
+    source = sources("shared-ids", "dcat", url)
+    first = harvest(source)
+    assert first.job.status == "done_with_errors" and first.job.counts == {"created": 1}
+    messages = [error["message"]["en"] for error in first.job.errors]
+    assert messages == [f"1 datasets on {url} have the same identifier as another dataset of the page and were left "
+                        "out: stations",
+                        f"1 datasets on {url} have no IRI, identifier, landing page or title and were left out."]
+    assert "标识符相同" in first.job.errors[0]["message"]["zh_CN"]
+    # The page is not remembered as settled: the next run, with nothing changed, says it again.
+    second = harvest(source)
+    assert second.job.counts == {"unchanged": 1} and len(second.job.errors) == 2
+
+
+def test_koops_misspelled_access_url_still_gives_the_distribution_its_link(site, sources, harvest, session):
+    url = site.add("/hub.ttl", """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://hub.example.gov/datasets/parks> a dcat:Dataset ; dct:title "Parks"@en ;
+    dcat:distribution [ a dcat:Distribution ; dct:title "ArcGIS Hub Dataset"@en ;
+        dcat:accessUrl <https://hub.example.gov/datasets/parks/about> ; dct:format "Web page"@en ] .
+""", content_type="text/turtle")
+    result = harvest(sources("hub", "dcat", url))
+    assert result.job.counts == {"created": 1}, result.job.errors
+    resource = session.get(Resource, result.outcomes[0].resource_id)
+    assert [d.url for d in resource.distributions] == ["https://hub.example.gov/datasets/parks/about"]
