@@ -15,19 +15,25 @@ a ``nextRecord`` that does not move forward, a page that brings no record not se
 - pycsw 2.6.2's WSGI application, when ``gzip_compresslevel`` is set, gzips the answer for a client
   that accepts gzip but keeps the uncompressed ``Content-Length`` (a truncated or hanging read):
   requests say ``Accept-Encoding: identity``;
-- ISO 19115-2 records (``gmi:MI_Metadata``, Sentinel scenes) are read like ``gmd:MD_Metadata``.
+- ISO 19115-2 records (``gmi:MI_Metadata``, Sentinel scenes) and profiles with a root of their own
+  (geocat.ch's ``che:CHE_MD_Metadata``) are read like ``gmd:MD_Metadata``; GeoNetwork 4 may list
+  ISO 19115-3 ``mdb:MD_Metadata`` records, read with the same mapping (:mod:`harvesters.csw_records`);
+- a listed record of another schema (FGDC ``<metadata>``, ``rdf:RDF``: OWSLib's test records of one
+  dataset in several schemas) is skipped with a message naming its element and namespace.
 
 Requests are POSTed XML by default (every CSW 2.0.2 server that ckanext-spatial and OWSLib talk to
 accepts it); ``method: get`` sends the KVP form. Each record of a page is read on its own: a
 record that cannot be read (no identifier, a broken structure) becomes an error for that record,
-named by its identifier or its position, and the rest of the page is harvested.
+named by its identifier or its position, whose detail names the field and the rule in English and
+Chinese, and the rest of the page is harvested.
 
-The remote id is the ISO ``gmd:fileIdentifier`` / Dublin Core ``dc:identifier``. Mapping: title,
-abstract, keywords (the thesaurus of the first keyword group → 词典名称), the metadata contact's
-organisation (→ 元数据维护方, the provider is always the source's department), the ISO
-maintenance frequency (``MD_MaintenanceFrequencyCode``) or ``dct:accrualPeriodicity`` → 更新周期,
-formats, and online resources (``gmd:CI_OnlineResource``, ``dct:references``, ``dc:URI``) → 在线资源,
-OGC service protocols as service interfaces.
+The remote id is the ISO ``gmd:fileIdentifier`` / ISO 19115-3 ``mdb:metadataIdentifier`` / Dublin
+Core ``dc:identifier``. Mapping: title, abstract, keywords (the thesaurus of the first keyword group
+→ 词典名称), the metadata contact's organisation (→ 元数据维护方, the provider is always the source's
+department), the ISO maintenance frequency (``MD_MaintenanceFrequencyCode``) or
+``dct:accrualPeriodicity`` → 更新周期, formats, and online resources (``gmd:CI_OnlineResource`` of
+the distribution and identification sections but not of contacts, one per URL and protocol;
+``dct:references``, ``dc:URI``) → 在线资源, OGC service protocols as service interfaces.
 """
 
 from __future__ import annotations
@@ -46,8 +52,19 @@ from marshmallow import fields, validate
 
 from catalog.i18n import Text, message
 from harvesters import normalize as n
-from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord
-from harvesters.csw_records import NS, _cycle, _identifier, _int, _local, _q, dc_payload, iso_payload
+from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord, SkipRecord
+from harvesters.csw_records import (
+    NS,
+    RecordProblem,
+    _cycle,
+    _identifier,
+    _int,
+    _local,
+    _q,
+    identifier_label,
+    record_kind,
+    record_payload,
+)
 from harvesters.xml import parse_xml
 
 SCHEMAS = {"iso": NS["gmd"], "dc": NS["csw"]}
@@ -209,16 +226,31 @@ class CswHarvester(Harvester):
                                                   hint=message("Records not listed are kept; the next run tries again.")))
 
     def _record(self, element: Element, position: int, schema: str) -> RemoteRecord:
-        """One listed record; a record that cannot be read becomes an error payload (its page goes on)."""
+        """One listed record; a record that cannot be read becomes an error payload (its page goes on).
+
+        The payload's ``error`` (English) and ``error_zh`` name the field and the rule; ``unsupported``
+        marks a record in a schema Mulu does not read, which is skipped rather than failed.
+        """
         identifier = None
         try:
             identifier = _identifier(element)
-            payload = iso_payload(element) if _local(element.tag) in ("MD_Metadata", "MI_Metadata") else dc_payload(element)
+            payload = record_payload(element)
+        except RecordProblem as exc:
+            payload = {"error": exc.en[:500], "error_zh": exc.zh[:500]}
+            if record_kind(element) is None:
+                payload["unsupported"] = True
         except Exception as exc:  # a malformed record must not end its page
-            payload = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            detail = f"{type(exc).__name__}: {exc}"[:400]
+            payload = {"error": f"the record's structure cannot be read ({detail})",
+                       "error_zh": f"记录结构无法读取（{detail}）"}
         if not identifier:
             identifier = f"position:{position}"
-            payload = {"error": f"the record at position {position} has no identifier", **payload}
+            if not payload.get("unsupported"):
+                # The identifier is what tells this record from the others in later runs: without it, nothing else counts.
+                label = identifier_label(element)
+                payload = {"error": f"the record at position {position} has no identifier ({label}): every record "
+                                    f"needs one so that later harvests recognise it",
+                           "error_zh": f"第 {position} 条记录缺少标识符（{label}）：每条记录都必须有标识符，后续采集才能识别同一记录"}
         url = self.record_url(identifier, schema)
         return RemoteRecord(identifier[:500], payload, url=url, modified=n.parse_datetime(payload.get("modified")))
 
@@ -232,8 +264,12 @@ class CswHarvester(Harvester):
     def map(self, record: RemoteRecord) -> dict[str, Any]:
         payload = record.payload
         if payload.get("error"):
-            raise HarvestError(message("The CSW record {id} cannot be read: {detail}", id=record.remote_id,
-                                       detail=payload["error"]), url=record.url,
+            # The detail travels in both languages (payloads are JSON); the message around it is translated.
+            detail = Text({"en": payload["error"], "zh": payload.get("error_zh") or payload["error"]})
+            problem = message("The CSW record {id} cannot be read: {detail}", id=record.remote_id, detail=detail)
+            if payload.get("unsupported"):
+                raise SkipRecord(problem)
+            raise HarvestError(problem, url=record.url,
                                hint=message("Ask the remote catalogue to correct the record; the others are harvested."))
         vocab, profile = self.vocab, self.profile
         data: dict[str, Any] = {

@@ -173,6 +173,194 @@ def test_iso_mapping_frequency_contact_links_keywords(container, fixtures_dir, s
     assert record.modified is not None
 
 
+# -- records not seen in the fixtures: small samples reproducing patterns of real catalogues ------------
+
+GMD = ('xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco" '
+       'xmlns:gmx="http://www.isotc211.org/2005/gmx" xmlns:srv="http://www.isotc211.org/2005/srv"')
+ISO3 = " ".join(f'xmlns:{p}="http://standards.iso.org/iso/19115/-3/{p}/{v}"' for p, v in (
+    ("mdb", "2.0"), ("cit", "2.0"), ("mcc", "1.0"), ("mri", "1.0"), ("mrd", "1.0"), ("mmi", "1.0"), ("lan", "1.0"),
+    ("gco", "1.0"), ("gcx", "1.0")))
+
+
+def _iso(identifier: str, body: str, *, root: str = "gmd:MD_Metadata", extra: str = "") -> bytes:
+    """A small ISO 19139 record: ``body`` is what follows the fileIdentifier."""
+    file_id = f"<gmd:fileIdentifier><gco:CharacterString>{identifier}</gco:CharacterString></gmd:fileIdentifier>"
+    return f"<{root} {GMD} {extra}>{file_id if identifier else ''}{body}</{root}>".encode()
+
+
+def _ident(title: str, more: str = "") -> str:
+    return (f"<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation>{title}"
+            f"</gmd:CI_Citation></gmd:citation>{more}</gmd:MD_DataIdentification></gmd:identificationInfo>")
+
+
+def _mapped(container, site, http, page: bytes):
+    """Gather one page through the local server and map every record: ``[(record, data or exception)]``."""
+    site.handlers.clear()
+    url = _serve(site, {1: page})
+    harvester = CswHarvester(HarvestContext(url=url, config=CswHarvester.load_config({}), http=http,
+                                            vocab=container.vocab, profile=container.profile, secrets={}))
+    results = []
+    for record in harvester.gather():
+        try:
+            results.append((record, harvester.map(record)))
+        except Exception as exc:  # noqa: BLE001 (the test looks at what each record raised)
+            results.append((record, exc))
+    return results
+
+
+def test_iso_19115_3_records_are_harvested(container, site, http, sources, harvest, session):
+    # GeoNetwork 4 / OWSLib iso3 pattern: mdb root, metadataIdentifier, lan:PT_FreeText, gcx:Anchor keywords,
+    # cit:linkage as a CharacterString, a contact's home page that is not a link to the data.
+    record = (f'<mdb:MD_Metadata {ISO3} xmlns:xlink="http://www.w3.org/1999/xlink">'
+              "<mdb:metadataIdentifier><mcc:MD_Identifier><mcc:code><gco:CharacterString>iso3-1</gco:CharacterString>"
+              "</mcc:code></mcc:MD_Identifier></mdb:metadataIdentifier>"
+              '<mdb:defaultLocale><lan:PT_Locale id="EN"><lan:language><lan:LanguageCode codeListValue="eng"/>'
+              '</lan:language></lan:PT_Locale></mdb:defaultLocale>'
+              '<mdb:otherLocale><lan:PT_Locale id="ZH"><lan:language><lan:LanguageCode codeListValue="zho"/>'
+              '</lan:language></lan:PT_Locale></mdb:otherLocale>'
+              "<mdb:contact><cit:CI_Responsibility><cit:party><cit:CI_Organisation><cit:name>"
+              "<gco:CharacterString>Survey Office</gco:CharacterString></cit:name><cit:contactInfo><cit:CI_Contact>"
+              "<cit:onlineResource><cit:CI_OnlineResource><cit:linkage><gco:CharacterString>https://office.example"
+              "</gco:CharacterString></cit:linkage></cit:CI_OnlineResource></cit:onlineResource></cit:CI_Contact>"
+              "</cit:contactInfo></cit:CI_Organisation></cit:party></cit:CI_Responsibility></mdb:contact>"
+              "<mdb:dateInfo><cit:CI_Date><cit:date><gco:DateTime>2024-04-25T02:45:01</gco:DateTime></cit:date>"
+              '<cit:dateType><cit:CI_DateTypeCode codeListValue="revision"/></cit:dateType></cit:CI_Date></mdb:dateInfo>'
+              "<mdb:identificationInfo><mri:MD_DataIdentification><mri:citation><cit:CI_Citation><cit:title>"
+              "<gco:CharacterString>Groundwater levels</gco:CharacterString><lan:PT_FreeText><lan:textGroup>"
+              '<lan:LocalisedCharacterString locale="#ZH">地下水位</lan:LocalisedCharacterString></lan:textGroup>'
+              "</lan:PT_FreeText></cit:title></cit:CI_Citation></mri:citation>"
+              "<mri:abstract><gco:CharacterString>Monthly levels.</gco:CharacterString></mri:abstract>"
+              "<mri:resourceMaintenance><mmi:MD_MaintenanceInformation><mmi:maintenanceAndUpdateFrequency>"
+              '<mmi:MD_MaintenanceFrequencyCode codeListValue="monthly"/></mmi:maintenanceAndUpdateFrequency>'
+              "</mmi:MD_MaintenanceInformation></mri:resourceMaintenance>"
+              "<mri:descriptiveKeywords><mri:MD_Keywords><mri:keyword>"
+              '<gcx:Anchor xlink:href="http://inspire.ec.europa.eu/theme/ef">Environmental monitoring facilities'
+              "</gcx:Anchor></mri:keyword></mri:MD_Keywords></mri:descriptiveKeywords>"
+              "</mri:MD_DataIdentification></mdb:identificationInfo>"
+              "<mdb:distributionInfo><mrd:MD_Distribution><mrd:transferOptions><mrd:MD_DigitalTransferOptions>"
+              "<mrd:onLine><cit:CI_OnlineResource><cit:linkage><gco:CharacterString>https://data.example/wms"
+              "</gco:CharacterString></cit:linkage><cit:protocol><gco:CharacterString>OGC:WMS</gco:CharacterString>"
+              "</cit:protocol></cit:CI_OnlineResource></mrd:onLine></mrd:MD_DigitalTransferOptions>"
+              "</mrd:transferOptions></mrd:MD_Distribution></mdb:distributionInfo></mdb:MD_Metadata>").encode()
+    ((remote, data),) = _mapped(container, site, http, _records(record))
+    assert remote.remote_id == "iso3-1" and remote.payload["schema"] == "iso19115-3"
+    assert remote.modified is not None and remote.modified.year == 2024
+    assert data["title"] == "地下水位" and data["abstract"] == "Monthly levels."
+    assert data["keywords"] == ["Environmental monitoring facilities"]
+    assert data["metadata_maintainer"] == "Survey Office" and data["update_cycle"] == "4"
+    assert [(row["url"], row.get("service_type")) for row in data["distributions"]] == [("https://data.example/wms",
+                                                                                          "OGC:WMS")]
+    site.handlers.clear()
+    source = sources("iso3", "csw", _serve(site, {1: _records(record)}))
+    assert harvest(source).job.counts == {"created": 1}
+    assert harvest(source).job.counts == {"unchanged": 1}
+
+
+def test_profiles_with_their_own_root_are_read_as_iso_19139(container, site, http):
+    # geocat.ch answers che:CHE_MD_Metadata with che: parties and a multilingual URL (che:PT_FreeURL).
+    che = 'xmlns:che="http://www.geocat.ch/2008/che"'
+    party = ("<che:CHE_CI_ResponsibleParty><gmd:organisationName><gco:CharacterString>Amt für Umwelt"
+             "</gco:CharacterString></gmd:organisationName></che:CHE_CI_ResponsibleParty>")
+    link = ("<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions><gmd:onLine>"
+            "<gmd:CI_OnlineResource><gmd:linkage><che:PT_FreeURL><che:URLGroup><che:LocalisedURL locale=\"#DE\">"
+            "https://map.example/?layer=gewaesser</che:LocalisedURL></che:URLGroup></che:PT_FreeURL></gmd:linkage>"
+            "</gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>"
+            "</gmd:MD_Distribution></gmd:distributionInfo>")
+    record = _iso("che-1", f"<gmd:contact>{party}</gmd:contact>"
+                  + _ident("<gmd:title><gco:CharacterString>Gewässerschutzkarte</gco:CharacterString></gmd:title>")
+                  + link, root="che:CHE_MD_Metadata", extra=che)
+    ((remote, data),) = _mapped(container, site, http, _records(record))
+    assert remote.remote_id == "che-1" and data["title"] == "Gewässerschutzkarte"
+    assert data["metadata_maintainer"] == "Amt für Umwelt"
+    assert [row["url"] for row in data["distributions"]] == ["https://map.example/?layer=gewaesser"]
+
+
+@pytest.mark.parametrize(("locales", "reference"), [
+    ('<gmd:locale><gmd:PT_Locale id="CN"><gmd:languageCode><gmd:LanguageCode codeListValue="chi"/>'
+     "</gmd:languageCode></gmd:PT_Locale></gmd:locale>", "#CN"),
+    ('<gmd:locale><gmd:PT_Locale id="loc2"><gmd:languageCode><gmd:LanguageCode codeListValue="zho"/>'
+     "</gmd:languageCode></gmd:PT_Locale></gmd:locale>", "#loc2"),
+    ("", "#locale-zho"),
+    ("", "#zh-CN"),
+])
+def test_chinese_translations_are_found_through_their_locale(container, site, http, locales, reference):
+    # The locale attribute points at a PT_Locale id, which is any name: the language is the one it declares.
+    title = ("<gmd:title><gco:CharacterString>Land use 2020</gco:CharacterString><gmd:PT_FreeText><gmd:textGroup>"
+             f'<gmd:LocalisedCharacterString locale="{reference}">2020年土地利用现状</gmd:LocalisedCharacterString>'
+             "</gmd:textGroup></gmd:PT_FreeText></gmd:title>")
+    keyword = ("<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword><gco:CharacterString>land use</gco:CharacterString>"
+               f'<gmd:PT_FreeText><gmd:textGroup><gmd:LocalisedCharacterString locale="{reference}">土地利用'
+               "</gmd:LocalisedCharacterString></gmd:textGroup></gmd:PT_FreeText></gmd:keyword></gmd:MD_Keywords>"
+               "</gmd:descriptiveKeywords>")
+    record = _iso("zh-1", '<gmd:language><gmd:LanguageCode codeListValue="eng"/></gmd:language>' + locales
+                  + _ident(title, keyword))
+    ((_remote, data),) = _mapped(container, site, http, _records(record))
+    assert data["title"] == "2020年土地利用现状" and data["keywords"] == ["土地利用"]
+
+
+def test_links_leave_out_contacts_and_keep_each_protocol_of_one_endpoint(container, site, http):
+    # A service record (srv:SV_ServiceIdentification): the contact's home page is no link to the data; GeoNetwork
+    # lists one OWS endpoint as OGC:WMS and as OGC:WFS; the operation's connectPoint is a link.
+    contact = ("<gmd:pointOfContact><gmd:CI_ResponsibleParty><gmd:organisationName><gco:CharacterString>Bureau"
+               "</gco:CharacterString></gmd:organisationName><gmd:contactInfo><gmd:CI_Contact><gmd:onlineResource>"
+               "<gmd:CI_OnlineResource><gmd:linkage><gmd:URL>https://bureau.example/</gmd:URL></gmd:linkage>"
+               "</gmd:CI_OnlineResource></gmd:onlineResource></gmd:CI_Contact></gmd:contactInfo>"
+               "</gmd:CI_ResponsibleParty></gmd:pointOfContact>")
+    operation = ("<srv:containsOperations><srv:SV_OperationMetadata><srv:connectPoint><gmd:CI_OnlineResource>"
+                 "<gmd:linkage><gmd:URL>https://maps.example/csw</gmd:URL></gmd:linkage><gmd:protocol>"
+                 "<gco:CharacterString>OGC:CSW</gco:CharacterString></gmd:protocol></gmd:CI_OnlineResource>"
+                 "</srv:connectPoint></srv:SV_OperationMetadata></srv:containsOperations>")
+
+    def online(protocol: str) -> str:
+        return (f"<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>https://maps.example/ows</gmd:URL>"
+                f"</gmd:linkage><gmd:protocol><gco:CharacterString>{protocol}</gco:CharacterString></gmd:protocol>"
+                f"</gmd:CI_OnlineResource></gmd:onLine>")
+
+    distribution = ("<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>"
+                    + online("OGC:WMS") + online("OGC:WFS") + online("OGC:WMS")
+                    + "</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>")
+    service = ("<gmd:identificationInfo><srv:SV_ServiceIdentification><gmd:citation><gmd:CI_Citation><gmd:title>"
+               "<gco:CharacterString>Map service</gco:CharacterString></gmd:title></gmd:CI_Citation></gmd:citation>"
+               f"{contact}{operation}</srv:SV_ServiceIdentification></gmd:identificationInfo>")
+    ((_remote, data),) = _mapped(container, site, http, _records(_iso("srv-1", service + distribution)))
+    assert data["metadata_maintainer"] == "Bureau"
+    assert [(row["url"], row.get("service_type")) for row in data["distributions"]] == [
+        ("https://maps.example/ows", "OGC:WMS"), ("https://maps.example/ows", "OGC:WFS"),
+        ("https://maps.example/csw", "OGC:CSW")]
+
+
+def test_an_empty_identification_section_before_the_real_one_is_passed_over(container, site, http):
+    empty = '<gmd:identificationInfo xmlns:xlink="http://www.w3.org/1999/xlink" xlink:href="#other"/>'
+    record = _iso("two-ident", empty + "<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:abstract>"
+                  "<gco:CharacterString>none</gco:CharacterString></gmd:abstract></gmd:MD_DataIdentification>"
+                  "</gmd:identificationInfo>"
+                  + _ident("<gmd:title><gco:CharacterString>Second section</gco:CharacterString></gmd:title>"))
+    ((_remote, data),) = _mapped(container, site, http, _records(record))
+    assert data["title"] == "Second section"
+
+
+def test_records_of_other_schemas_are_skipped_by_name_and_broken_ones_name_the_field(site, sources, harvest):
+    # A record of a schema Mulu does not read (FGDC <metadata>, no namespace) is skipped by name; the page goes on.
+    fgdc = b"<metadata><idinfo><citation><citeinfo><title>Roads</title></citeinfo></citation></idinfo></metadata>"
+    good = _iso("good-1", _ident("<gmd:title><gco:CharacterString>Roads</gco:CharacterString></gmd:title>"))
+    no_id = _iso("", _ident("<gmd:title><gco:CharacterString>No id</gco:CharacterString></gmd:title>"),
+                 root="gmi:MI_Metadata", extra='xmlns:gmi="http://www.isotc211.org/2005/gmi"')
+    no_ident = _iso("no-ident", "<gmd:dateStamp><gco:Date>2020-01-01</gco:Date></gmd:dateStamp>")
+    result = harvest(sources("mixed", "csw", _serve(site, {1: _records(fgdc, good, no_id, no_ident)})))
+    assert result.job.counts == {"created": 1, "skipped": 1, "error": 2}, result.outcomes
+    by_id = {o.remote_id: o for o in result.outcomes}
+    skipped = by_id["position:1"]
+    assert skipped.status == "skipped"
+    assert "metadata (no namespace)" in skipped.message.render("en")
+    assert "Mulu 不读取这种元数据标准" in skipped.message.render("zh_CN")
+    missing = by_id["position:3"]
+    assert "gmd:fileIdentifier" in missing.message.render("en")
+    assert "缺少标识符（gmd:fileIdentifier）" in missing.message.render("zh_CN")
+    broken = by_id["no-ident"]
+    assert "identificationInfo" in broken.message.render("en")
+    assert "缺少 gmd:identificationInfo（资源标识信息）" in broken.message.render("zh_CN")
+
+
 @pytest.mark.parametrize(("code", "cycle"), [("continual", "1"), ("daily", "2"), ("weekly", "3"), ("monthly", "4"),
                                              ("quarterly", "5"), ("biannually", "6"), ("annually", "7"),
                                              ("asNeeded", "8"), ("irregular", "8"), ("fortnightly", "9"),
