@@ -67,10 +67,11 @@ from harvesters.csw_records import (
 )
 from harvesters.xml import parse_xml
 
-SCHEMAS = {"iso": NS["gmd"], "dc": NS["csw"]}
-TYPE_NAMES = {"iso": "gmd:MD_Metadata", "dc": "csw:Record"}
+#: ``iso19115-3`` asks GeoNetwork 4 for its records in their own schema, not converted down to 19139.
+SCHEMAS = {"iso": NS["gmd"], "iso19115-3": "http://standards.iso.org/iso/19115/-3/mdb/2.0", "dc": NS["csw"]}
+TYPE_NAMES = {"iso": "gmd:MD_Metadata", "iso19115-3": "gmd:MD_Metadata", "dc": "csw:Record"}
 #: The queryable of a record's modification date: ISO Application Profile, Dublin Core.
-MODIFIED = {"iso": "apiso:Modified", "dc": "dct:modified"}
+MODIFIED = {"iso": "apiso:Modified", "iso19115-3": "apiso:Modified", "dc": "dct:modified"}
 APISO = "http://www.opengis.net/cat/csw/apiso/1.0"
 OGC = "http://www.opengis.net/ogc"
 MAX_DISTRIBUTIONS = 100
@@ -114,7 +115,7 @@ class CswHarvester(Harvester):
                 "typeNames": TYPE_NAMES[query.schema], "elementSetName": query.element_set,
                 "outputSchema": SCHEMAS[query.schema], "startPosition": start, "maxRecords": query.size,
             }
-            namespaces = [f"xmlns(gmd={NS['gmd']})"] if query.schema == "iso" else []
+            namespaces = [f"xmlns(gmd={NS['gmd']})"] if TYPE_NAMES[query.schema].startswith("gmd:") else []
             cql, ogc = query.constraints()
             if cql:
                 params.update(constraintLanguage="CQL_TEXT", constraint_language_version="1.1.0", constraint=cql)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -545,3 +546,19 @@ def test_the_date_filter_joins_a_cql_constraint():
     condition = plain.find(f".//{ogc}PropertyIsGreaterThanOrEqualTo")
     assert condition.find(f"{ogc}PropertyName").text == "dct:modified" and condition.find(f"{ogc}Literal").text == "2026-10-31"
     assert plain.find(".//{http://www.opengis.net/cat/csw/2.0.2}ElementSetName").text == "brief"
+
+
+def test_an_iso_19115_3_source_asks_for_records_in_that_schema(site, sources, harvest, session):
+    record = (f'<mdb:MD_Metadata {ISO3}><mdb:metadataIdentifier><mcc:MD_Identifier><mcc:code><gco:CharacterString>'
+              "gn4-1</gco:CharacterString></mcc:code></mcc:MD_Identifier></mdb:metadataIdentifier>"
+              "<mdb:identificationInfo><mri:MD_DataIdentification><mri:citation><cit:CI_Citation><cit:title>"
+              "<gco:CharacterString>河道水位</gco:CharacterString></cit:title></cit:CI_Citation></mri:citation>"
+              "</mri:MD_DataIdentification></mdb:identificationInfo></mdb:MD_Metadata>").encode()
+    url = _serve(site, {1: _records(record)})
+    result = harvest(sources("gn4", "csw", url, config={"output_schema": "iso19115-3", "method": "get"}))
+    assert result.job.counts == {"created": 1}, result.job.errors
+    asked = parse_qs(urlsplit(site.requests[-1]).query)
+    assert asked["outputSchema"] == ["http://standards.iso.org/iso/19115/-3/mdb/2.0"]
+    assert asked["typeNames"] == ["gmd:MD_Metadata"] and "xmlns(gmd=" in asked["namespace"][0]
+    body = parse_xml(get_records_body("iso19115-3", 1, 10, modified_since="2026-10-31"))
+    assert body.get("outputSchema") == "http://standards.iso.org/iso/19115/-3/mdb/2.0"
