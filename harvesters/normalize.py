@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,6 +105,9 @@ def parse_datetime(value: Any) -> datetime | None:
         text = value.strip().replace("Z", "+00:00")
         if " " in text and "T" not in text:
             text = text.replace(" ", "T", 1)
+        dated = _DATE_WITH_OFFSET.match(text)
+        if dated:  # XML Schema's date with a zone (gco:Date "2014-01-15+01:00"): midnight there
+            text = f"{dated.group(1)}T00:00:00{dated.group(2)}"
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
@@ -114,10 +117,16 @@ def parse_datetime(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def text_list(value: Any) -> list[str]:
+_DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})([+-]\d{2}:\d{2})$")
+
+
+def text_list(value: Any, keep: Callable[[str], bool] | None = None) -> list[str]:
     """A list from a list, or from text such as ``"['xls', 'api']"``, ``"[xls]"`` or ``"a、b,c"``.
 
     Quirk: Chinese portal exports store format lists as Python list literals in a text column.
+
+    :param keep: says which parts between commas, semicolons and line breaks are one term although
+        they hold 、 (a GB/T 21063.4 theme such as ``国土资源、能源``); other parts are split at 、 too.
     """
     if value is None:
         return []
@@ -127,7 +136,8 @@ def text_list(value: Any) -> list[str]:
         text = str(value)
         inner = _LIST_TEXT.match(text)
         text = inner.group(1) if inner else text
-        items = re.split(r"[,，;；、\n\r\t]+", text)
+        items = [item for part in re.split(r"[,，;；\n\r\t]+", text)
+                 for item in ([part] if keep is not None and keep(part) else part.split("、"))]
     cleaned = [item.strip().strip("'\"").strip() for item in items]
     return list(dict.fromkeys(item for item in cleaned if item))
 
@@ -192,11 +202,13 @@ def open_attributes(vocab, value: Any) -> dict[str, Any] | None:
 def format_of(vocab, values: Iterable[str]) -> dict[str, Any] | None:
     """``{"class", "type"}`` from remote format names (``CSV``, ``XLS``, ``text/csv``, ``api``, ``file``).
 
-    The first name that is a format type wins (its class follows); otherwise the first that names a
-    class (``api`` → 服务接口, ``file`` → 电子文件).
+    The first name that is a format type wins (its class follows), except that a tabular type
+    (电子表格, 数据库) wins over the others: a dataset offered as ``xml, json, xlsx, csv`` or as a PDF
+    report beside its CSV is tabular data, which XML, JSON and PDF only encode or describe. Without a
+    type, the first name that names a class wins (``api`` → 服务接口, ``file`` → 电子文件).
     """
     scheme = vocab.get("format")
-    classes = []
+    classes, typed = [], []
     for raw in values:
         text = str(raw or "").strip()
         if not text:
@@ -207,17 +219,33 @@ def format_of(vocab, values: Iterable[str]) -> dict[str, Any] | None:
         concept = scheme.find(text)
         if concept is None:
             continue
-        if concept.broader is not None:
+        if concept.broader in TABULAR_CLASSES:
             return {"class": concept.broader, "type": concept.code}
-        classes.append(concept.code)
+        if concept.broader is not None:
+            typed.append(concept)
+        else:
+            classes.append(concept.code)
+    if typed:
+        return {"class": typed[0].broader, "type": typed[0].code}
     return {"class": classes[0]} if classes else None
 
 
+#: The format classes (电子表格, 数据库) that describe a dataset offered in several formats.
+TABULAR_CLASSES = frozenset({"2", "3"})
+
+
 def theme(vocab, values: Iterable[str]) -> str | None:
-    """The first value that is a GB/T 21063.4 theme (code or label), if any."""
+    """The first value that is a GB/T 21063.4 theme (code or label), or the nearest one's IRI, if any.
+
+    A theme of another scheme counts when a theme concept names it with ``skos:exactMatch`` or
+    ``skos:closeMatch``: DCAT-AP catalogs give EU data themes (``…/data-theme/ENVI`` → 城乡建设、环境保护).
+    """
     scheme = vocab.get("theme")
     for value in values:
-        concept = scheme.find(str(value or "").strip())
+        text = str(value or "").strip()
+        concept = scheme.find(text)
+        if concept is None and "://" in text:
+            concept = next((c for c in scheme if text in c.exact_match or text in c.close_match), None)
         if concept is not None:
             return concept.code
     return None

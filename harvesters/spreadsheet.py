@@ -10,7 +10,13 @@ mapping files of Chinese portal crawls (``title``, ``description``, ``update_fre
 ``data_volume`` …), so such a mapping file can be used as it is. See docs/harvesting.md.
 
 The remote id is the ``id_column``, else 元数据标识符 / 信息资源代码 (a Mulu export read back), else the
-record's URL, else its title — a department's inventory sheet has no other stable key.
+record's URL, else its title — a department's inventory sheet has no other stable key. Rows that share
+an id but differ (a portal that gives every dataset its catalogue's landing page as "URL") are told
+apart by their title, then by their order among themselves; identical rows stay one record.
+
+Portal exports seen in the wild: JSON files that are several arrays written one after the other
+(``[…][…]``, a crawler appending page by page) or JSON Lines; GB18030 text without a declared charset;
+their cells' own quirks are read by :mod:`harvesters.portal_values`.
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ from catalog.template import finish_record, rows_to_records, template_columns
 from catalog.template_workbook import DATA_SHEET
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord, SkipRecord
+from harvesters.portal_values import (
+    cell_text,
+    format_of,
+    is_blank,
+    portal_datetime,
+    record_count,
+    terms,
+    theme_of,
+)
 
 #: Field names of the Chinese portal mapping files and the resource field each one fills.
 PORTAL_FIELDS = {
@@ -72,11 +87,12 @@ class SpreadsheetHarvester(Harvester):
         else:
             records = self._template(rows, url)
         self.context.announce_total(len(records))
-        for number, record in records:
-            remote_id = self._remote_id(record)
-            if remote_id is None:
-                remote_id = f"row:{number}"
-            yield RemoteRecord(remote_id, record, url=_row_url(record, self.config) or f"{url}#row={number}")
+        ids = _unique_ids([self._remote_id(record) or f"row:{number}" for number, record in records],
+                          [record for _, record in records],
+                          [_mapped(record, self.config, "title") or record.get("title") for _, record in records])
+        for (number, record), remote_id in zip(records, ids, strict=True):
+            yield RemoteRecord(remote_id, record, url=_row_url(record, self.config) or f"{url}#row={number}",
+                               modified=portal_datetime(_mapped(record, self.config, "_modified")))
 
     def _tabular(self, data: bytes, fmt: str, url: str):
         if fmt == "xlsx":
@@ -128,26 +144,30 @@ class SpreadsheetHarvester(Harvester):
         extra_keywords: list[str] = []
         for column, target in (self.config.get("columns") or {}).items():
             value = row.get(column)
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if is_blank(value):
                 continue
             target = PORTAL_FIELDS.get(target, target) if target in PORTAL_FIELDS else target
             if not target or target.startswith("_"):
                 continue
             if target == "update_cycle":
-                data["update_cycle"] = n.update_cycle(self.vocab, value)
+                data["update_cycle"] = n.update_cycle(self.vocab, cell_text(value))
             elif target in ("open", "open.type"):
-                data["open"] = n.open_attributes(self.vocab, value) or {"type": str(value).strip()}
+                data["open"] = n.open_attributes(self.vocab, value if isinstance(value, bool) else cell_text(value)) or {
+                    "type": cell_text(value)}
             elif target == "format":
-                data["format"] = n.format_of(self.vocab, n.text_list(value))
+                data["format"] = format_of(self.vocab, value)
             elif target == "keywords":
-                extra_keywords += n.text_list(value)
+                extra_keywords += terms(self.vocab, value)
             elif target == "theme":
-                values = n.text_list(value)
-                data["theme"] = data.get("theme") or n.theme(self.vocab, values)
-                if not data["theme"]:
-                    extra_keywords += values
+                values = terms(self.vocab, value)
+                codes = [theme_of(self.vocab, v) for v in values]
+                data["theme"] = data.get("theme") or next(filter(None, codes), None)
+                # Categories that are not the theme still say what the resource is about (公共服务, 信用体系).
+                extra_keywords += [v for v, code in zip(values, codes, strict=True) if not code or code != data["theme"]]
             elif target in ("title", "abstract"):
-                data[target] = n.plain_text(value, n.max_length(self.profile, target))
+                data[target] = n.plain_text(cell_text(value), n.max_length(self.profile, target))
+            elif target == "record_count":
+                data[target] = record_count(value)
             else:
                 group, _, key = target.partition(".")
                 if key:
@@ -162,8 +182,9 @@ class SpreadsheetHarvester(Harvester):
             data["distributions"] = [{"kind": "link", "url": link}]
         return {key: value for key, value in data.items() if value not in (None, [], {})}
 
-    def _check_department(self, name: str | None) -> None:
+    def _check_department(self, name: Any) -> None:
         wanted = self.config.get("only_departments")
+        name = None if is_blank(name) else cell_text(name)
         if wanted and (name or "").strip() not in wanted:
             raise SkipRecord(message("Provided by {department}, which this source does not harvest.",
                                      department=name or "?"))
@@ -185,29 +206,57 @@ def _mapped(row: dict, config, target: str) -> Any:
     for column, wanted in (config.get("columns") or {}).items():
         if wanted == target or PORTAL_FIELDS.get(wanted or "") == target:
             value = row.get(column)
-            if value not in (None, ""):
+            if not is_blank(value):
                 return value
     return None
 
 
 def _row_url(row: dict, config) -> str | None:
     value = _mapped(row, config, "_url")
-    return str(value).strip() if value else None
+    return cell_text(value) if value else None
+
+
+def _unique_ids(ids: list[str], records: list[dict], titles: list[Any]) -> list[str]:
+    """Make the remote ids of different rows different, keeping identical rows together.
+
+    Quirk: 福州's export gives every dataset the catalogue's landing page as its URL; without this, the
+    runner would take the rows for one record listed many times and keep the first.
+    """
+    prints = [json.dumps({k: v for k, v in record.items() if k != "_row"}, ensure_ascii=False, sort_keys=True,
+                         default=str) for record in records]
+    variants: dict[str, set[str]] = {}
+    for remote_id, fingerprint in zip(ids, prints, strict=True):
+        variants.setdefault(remote_id, set()).add(fingerprint)
+    ids = [_suffixed(remote_id, cell_text(title)) if len(variants[remote_id]) > 1 and not is_blank(title) else remote_id
+           for remote_id, title in zip(ids, titles, strict=True)]
+    # Still shared (same URL and title, other content): their order among themselves tells them apart.
+    seen: dict[str, dict[str, int]] = {}
+    result = []
+    for remote_id, fingerprint in zip(ids, prints, strict=True):
+        order = seen.setdefault(remote_id, {})
+        rank = order.setdefault(fingerprint, len(order))
+        result.append(remote_id if rank == 0 else _suffixed(remote_id, str(rank + 1)))
+    return result
+
+
+def _suffixed(remote_id: str, suffix: str) -> str:
+    suffix = suffix[:100]
+    return f"{remote_id[:499 - len(suffix)]}#{suffix}"
 
 
 def _detect(response) -> str:
     path = response.url.split("?")[0].lower()
-    if path.endswith(".json") or response.content_type in ("application/json", "text/json"):
+    if path.endswith((".json", ".jsonl", ".ndjson")) or response.content_type in ("application/json", "text/json"):
         return "json"
     if path.endswith((".xlsx", ".xlsm")) or response.content[:4] == b"PK\x03\x04":
         return "xlsx"
-    if response.content.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] == b"[":
+    if response.content.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"[", b"{"):
         return "json"
     return "csv"
 
 
 def _json_rows(response) -> list[dict]:
-    body = response.json()
+    body = _json_body(response)
     if isinstance(body, dict):  # {"data": [...]} / {"result": [...]} envelopes
         body = next((v for v in body.values() if isinstance(v, list)), None)
     if not isinstance(body, list):
@@ -215,9 +264,68 @@ def _json_rows(response) -> list[dict]:
     return [_flat(row) for row in body if isinstance(row, dict)]
 
 
+def _json_body(response) -> Any:
+    """The JSON of a portal export: one document, or several written one after the other.
+
+    Quirks: crawlers append each page's array to the file (``[…][…]``) or write JSON Lines (one object
+    a line); a file saved on a Chinese Windows is GB18030 without saying so (as for CSV,
+    :func:`catalog.tabular.read_rows`).
+    """
+    text = response.text() if response.charset else _decoded(response)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        error = exc
+    decoder, position, values = json.JSONDecoder(), 0, []
+    text = text.lstrip("\ufeff")
+    try:
+        while True:
+            while position < len(text) and (text[position].isspace() or text[position] == ","):
+                position += 1
+            if position >= len(text):
+                break
+            value, position = decoder.raw_decode(text, position)
+            values.append(value)
+    except json.JSONDecodeError:
+        values = []
+    if len(values) < 2:
+        raise HarvestError(message("{url} is not valid JSON ({detail}).", url=response.url,
+                                   detail=f"{error.msg}, line {error.lineno} column {error.colno}"), url=response.url,
+                           hint=message("The remote answered something else than JSON: check the source URL and type."))
+    # Arrays one after the other are one list; objects one after the other are its records.
+    return [item for value in values for item in (value if isinstance(value, list) else [value])]
+
+
+def _decoded(response) -> str:
+    try:
+        return response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return response.content.decode("gb18030")
+    except UnicodeDecodeError:
+        return response.text()  # raises the error that names the URL and the encoding
+
+
 def _flat(row: dict) -> dict:
-    # Cells of a table are text; a JSON export may hold lists (["file"]) or numbers.
-    return {str(k): (v if isinstance(v, str | list) or v is None else str(v)) for k, v in row.items()}
+    # Cells of a table are text; a JSON export may hold numbers, lists (["file"], nested ones too) or
+    # objects ({"name": "市统计局"}). JSON true/false stay booleans: they mean open / not open.
+    return {str(k): _cell(v) for k, v in row.items()}
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, list | tuple):
+        flat = []
+        for item in value:
+            item = _cell(item)
+            flat += item if isinstance(item, list) else [] if item is None else [item]
+        return flat
+    if isinstance(value, dict):
+        named = next((value[k] for k in ("name", "title", "label", "value", "text") if not is_blank(value.get(k))), None)
+        return _cell(named) if named is not None else json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _check_zip(data: bytes, url: str, limit: int) -> None:

@@ -96,6 +96,8 @@ class Concept:
     :ivar properties: value of each ``mulu:`` predicate by local name, as Python values
         (e.g. ``{"key": "unconditional"}``, ``{"structured": True}``, ``{"maxDays": 31}``).
     :ivar exact_match: ``skos:exactMatch`` URIs.
+    :ivar close_match: ``skos:closeMatch`` URIs: concepts of other schemes that mean nearly the same
+        (an EU data theme for a GB/T 21063.4 theme); harvesters read them, exports do not claim them.
     :ivar alt_labels_by_lang: the alternative labels grouped by language tag (``""`` for
         untagged literals).
     :ivar notes: ``skos:note`` texts by language tag.
@@ -114,6 +116,7 @@ class Concept:
     definition: dict[str, str] = field(default_factory=dict, hash=False)
     properties: dict[str, Any] = field(default_factory=dict, hash=False)
     exact_match: tuple[str, ...] = ()
+    close_match: tuple[str, ...] = ()
     alt_labels_by_lang: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
@@ -155,6 +158,7 @@ class Concept:
         data["narrower"] = list(self.narrower)
         data["properties"] = dict(self.properties)
         data["exact_match"] = list(self.exact_match)
+        data["close_match"] = list(self.close_match)
         return data
 
 
@@ -364,6 +368,8 @@ class ConceptScheme:
                     graph.add((node, SKOS.note, _literal(text, lang)))
             for target in concept.exact_match:
                 graph.add((node, SKOS.exactMatch, URIRef(target)))
+            for target in concept.close_match:
+                graph.add((node, SKOS.closeMatch, URIRef(target)))
             for name, value in concept.properties.items():
                 graph.add((node, MULU[name], _typed(value)))
         return graph

@@ -178,6 +178,7 @@ def _concept(
         definition=_single_per_language(graph, node, SKOS.definition, source, where),
         properties=_properties(graph, node, source, where),
         exact_match=tuple(sorted(str(target) for target in graph.objects(node, SKOS.exactMatch))),
+        close_match=tuple(sorted(str(target) for target in graph.objects(node, SKOS.closeMatch))),
         alt_labels_by_lang=alt_by_lang,
         notes=_grouped(graph.objects(node, SKOS.note)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from catalog.models import Resource
 from catalog.tabular import write_rows
 from catalog.template import resource_to_rows, template_columns
 from catalog.template_workbook import write_workbook
-from harvesters.models import HarvestRecord
+from harvesters.models import HarvestLink, HarvestRecord
 from tests.catalog.factories import resource_input
 
 NJU = "china-opendata-nju"
@@ -121,3 +122,119 @@ def test_lists_written_as_text_in_portal_exports(text, expected):
     from harvesters.normalize import text_list
 
     assert text_list(text) == expected
+
+
+# Held-out portal exports: small samples written here that reproduce what other portals' exports do.
+
+PORTAL_COLUMNS = {"标题": "title", "数据主题": "category", "所属行业": "industry", "标签": "tags", "更新周期": "update_frequency",
+                  "数据格式": "data_formats", "数据量": "data_volume", "更新时间": "update_time", "来源部门": "department",
+                  "详情页网址": "url"}
+
+
+def _row(title, **cells):
+    return {"标题": title, "详情页网址": f"https://data.example.gov.cn/detail?id={zlib.crc32(title.encode())}", **cells}
+
+
+def test_arrays_written_one_after_the_other_and_json_lines(site, sources, harvest):
+    # A crawler appending each page's array ("[…][…]", 南充), and JSON Lines: one list of records each.
+    pages = "".join(json.dumps([_row(f"资源{page}-{i}") for i in range(2)], ensure_ascii=False) for page in range(3))
+    url = site.add("/pages.json", pages.encode())
+    assert harvest(sources("pages", "spreadsheet", url, config={"columns": PORTAL_COLUMNS})).job.counts == {"created": 6}
+    lines = "\n".join(json.dumps(_row(f"行{i}"), ensure_ascii=False) for i in range(3)) + "\n"
+    url = site.add("/lines.jsonl", lines.encode(), content_type="application/octet-stream")
+    assert harvest(sources("lines", "spreadsheet", url, config={"columns": PORTAL_COLUMNS})).job.counts == {"created": 3}
+    # Still broken JSON is refused with the usual message.
+    url = site.add("/broken.json", b'[{"\xe6\xa0\x87\xe9\xa2\x98": "x"}] oops')
+    result = harvest(sources("broken", "spreadsheet", url, config={"columns": PORTAL_COLUMNS}))
+    assert result.job.status == "failed" and "is not valid JSON" in result.job.errors[0]["message"]["en"]
+
+
+def test_a_json_export_saved_as_gb18030(site, sources, harvest, session):
+    url = site.add("/gbk.json", json.dumps([_row("低保对象名册")], ensure_ascii=False).encode("gb18030"))
+    result = harvest(sources("gbk", "spreadsheet", url, config={"columns": PORTAL_COLUMNS}))
+    assert result.job.counts == {"created": 1}, result.outcomes
+    assert session.get(Resource, result.outcomes[0].resource_id).title == "低保对象名册"
+
+
+def test_rows_sharing_a_url_are_told_apart(site, sources, harvest):
+    # 福州 gives every dataset the catalogue's landing page as its URL; one row is listed twice.
+    landing = "http://data.example.gov.cn/catalog"
+    rows = [{"名称": "价格表", "关键字": "价格", "url": landing}, {"名称": "收费标准", "关键字": "收费", "url": landing},
+            {"名称": "价格表", "关键字": "价格", "url": landing},  # the same row again: one record
+            {"名称": "价格表", "关键字": "物价", "url": landing}]  # same title, other content
+    url = site.add("/landing.json", rows)
+    source = sources("landing", "spreadsheet", url, config={"columns": {"名称": "title", "关键字": "tags", "url": "url"}})
+    result = harvest(source)
+    assert result.job.counts == {"created": 3}, result.outcomes
+    assert sorted(o.remote_id for o in result.outcomes) == [f"{landing}#价格表", f"{landing}#价格表#2", f"{landing}#收费标准"]
+    assert harvest(source).job.counts == {"unchanged": 3}
+
+
+def test_themes_and_industry_names_holding_enumeration_commas(site, sources, harvest, session):
+    rows = [
+        _row("渔业执法证", 数据主题="农业、水利", 所属行业="A.农、林、牧、渔业", 标签="国土资源、能源\r\n\t信息传输、软件和信息技术服务业"),
+        _row("环评审批", 数据主题="气象 水文 测绘 地震", 标签="重大项目、批准结果"),
+        _row("公务员考试", 数据主题=["公共服务", "综合政务"], 所属行业="公共管理、社会保障和社会组织", 标签="招考,科技、教育"),
+    ]
+    url = site.add("/themes.json", rows)
+    result = harvest(sources("themes", "spreadsheet", url, config={"columns": PORTAL_COLUMNS}))
+    assert result.job.counts == {"created": 3}, result.outcomes
+    got = {r.title: r for r in (session.get(Resource, o.resource_id) for o in result.outcomes)}
+    assert got["渔业执法证"].theme == "G"  # GB/T 21063.4 农业、水利, not 农业 + 水利
+    assert got["渔业执法证"].keywords == ["农、林、牧、渔业", "国土资源、能源", "信息传输、软件和信息技术服务业"]
+    assert got["环评审批"].theme == "K" and got["环评审批"].keywords == ["重大项目", "批准结果"]
+    assert got["公务员考试"].theme == "A"
+    assert got["公务员考试"].keywords == ["公共服务", "公共管理、社会保障和社会组织", "招考", "科技、教育"]
+
+
+def test_placeholders_counts_dates_and_format_labels(site, sources, harvest, session):
+    rows = [_row("气象预报", 数据主题="暂无", 所属行业="暂无", 更新周期="暂无", 数据格式="DB数据库", 数据量="1.2万条",
+                 更新时间="2022-6-27", 来源部门={"name": "自治区气象局"}),
+            _row("其他部门的资源", 来源部门="自治区卫健委")]
+    url = site.add("/odd.json", rows)
+    source = sources("odd", "spreadsheet", url, config={"columns": PORTAL_COLUMNS, "only_departments": ["自治区气象局"]},
+                     defaults={"classification_code": "307", "update_cycle": "8"})
+    result = harvest(source)
+    assert result.job.counts == {"created": 1, "skipped": 1}, result.outcomes
+    weather = session.get(Resource, next(o.resource_id for o in result.outcomes if o.status == "created"))
+    assert weather.update_cycle == "8"  # 暂无 says nothing: the source's default, not 其他
+    assert "暂无" not in weather.keywords and weather.theme is None
+    assert weather.format_class == "3" and weather.extras["record_count"] == 12000
+    link = session.scalars(select(HarvestLink).where(HarvestLink.resource_id == weather.id)).one()
+    assert link.remote_modified.date().isoformat() == "2022-06-27"
+
+
+def test_nested_lists_and_counts_that_are_not_numbers(site, sources, harvest, session):
+    rows = [_row("企业名录", 数据格式=[["xls"], ["csv"]], 数据量="469,585", 更新时间="2023年5月4日", 标签=[["名录", "企业"]]),
+            _row("坏数量", 数据量="很多")]
+    result = harvest(sources("nested", "spreadsheet", site.add("/nested.json", rows), config={"columns": PORTAL_COLUMNS}))
+    assert result.job.counts == {"created": 1, "error": 1}, result.outcomes
+    names = session.get(Resource, next(o.resource_id for o in result.outcomes if o.status == "created"))
+    assert names.format_type == "2-02" and names.extras["record_count"] == 469585 and names.keywords == ["名录", "企业"]
+    error = next(o for o in result.outcomes if o.status == "error")
+    # Validation names the field and the rule, in both languages.
+    assert "whole number" in error.fields["record_count"][0].render("en")
+    assert error.fields["record_count"][0].render("zh_CN") != error.fields["record_count"][0].render("en")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("农业、水利", ["农业、水利"]), ("N.水利、环境和公共设施管理业", ["水利、环境和公共设施管理业"]),
+    ("文化、卫生、体育\r\n\t卫生和社会工作", ["文化、卫生、体育", "卫生和社会工作"]), ("重大项目、批准结果", ["重大项目", "批准结果"]),
+    ("['file']", ["file"]), ("暂无", []), ([["a", "b"], "c、d"], ["a", "b", "c", "d"]),
+])
+def test_portal_terms_keep_vocabulary_labels_whole(container, text, expected):
+    from harvesters.portal_values import terms
+
+    assert terms(container.vocab, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2022-6-27", "2022-06-27T00:00:00+00:00"), ("2022/06/27 10:30", "2022-06-27T10:30:00+00:00"),
+    ("2022年6月7日", "2022-06-07T00:00:00+00:00"), ("2022-06-27T08:00:00Z", "2022-06-27T08:00:00+00:00"), ("暂无", None),
+    ("mar, 10/12/2019", None),
+])
+def test_portal_dates(text, expected):
+    from harvesters.portal_values import portal_datetime
+
+    moment = portal_datetime(text)
+    assert (moment.isoformat() if moment else None) == expected
