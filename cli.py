@@ -1143,6 +1143,20 @@ def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
     return defaults
 
 
+def _json_option(value: str, hint: str):
+    """The JSON of an option's value, or of the file named after ``@``."""
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {value[1:]}: {exc}", param_hint=hint) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=hint) from None
+
+
 @harvest_source.command("add")
 @click.argument("name")
 @click.option("--type", "type_", required=True, help="Harvester: ckan, dcat, csw, spreadsheet (or a plugin's).")
@@ -1151,7 +1165,11 @@ def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
 @click.option("--classification", required=True, help="Default 信息资源分类, e.g. 307 (类+项).")
 @click.option("--title", default="", help="A title for people.")
 @click.option("--schedule", type=click.Choice(["manual", "hourly", "daily", "weekly"]), default="manual", show_default=True)
-@click.option("--config", "config_json", help='Harvester settings as JSON, e.g. \'{"organization": "env"}\'.')
+@click.option("--config", "config_json", help='Harvester settings as JSON, e.g. \'{"organization": "env"}\', '
+                                               "or @FILE to read them from a JSON file.")
+@click.option("--columns", "columns_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="spreadsheet: a column mapping file ({\"标题\": \"title\", …}, as the Chinese portal crawls' "
+                   "mapping files), the same as config's columns.")
 @click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE",
               help="A value for what the remote lacks, e.g. share.type=无条件共享 (repeatable).")
 @click.option("--trusted", is_flag=True, help="Register complete records at once instead of leaving drafts.")
@@ -1161,15 +1179,16 @@ def _defaults(pairs: tuple[str, ...], classification: str) -> dict:
 @click.option("--as", "as_user", metavar="USERNAME", help="Act as this user (their permissions apply).")
 @pass_context
 def harvest_source_add(ctx: Context, name: str, type_: str, url: str, department: str, classification: str, title: str,
-                       schedule: str, config_json: str | None, defaults: tuple[str, ...], trusted: bool,
-                       withdraw_after_days: int, as_user: str | None) -> None:
+                       schedule: str, config_json: str | None, columns_file: Path | None, defaults: tuple[str, ...],
+                       trusted: bool, withdraw_after_days: int, as_user: str | None) -> None:
     """Register a harvest source. Credentials are given as env:NAME references, never as values."""
     from harvesters.services import HarvestSourceService
 
-    try:
-        config = json.loads(config_json) if config_json else {}
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--config") from None
+    config = _json_option(config_json, "--config") if config_json else {}
+    if not isinstance(config, dict):
+        raise click.BadParameter("give a JSON object", param_hint="--config")
+    if columns_file is not None:
+        config["columns"] = _json_option(f"@{columns_file}", "--columns")
     data = {"name": name, "type": type_, "url": url, "department": department, "title": title, "schedule": schedule,
             "config": config, "defaults": _defaults(defaults, classification), "trusted": trusted}
     if withdraw_after_days is not None:

@@ -58,3 +58,28 @@ def test_run_dry_run_and_jobs(cli, site, fixtures_dir, monkeypatch):
     assert jobs.count("bham: job") == 2
     report = cli.ok("harvest", "jobs", "--job", "1").output
     assert report.count("[created]") == 10
+
+
+def test_a_portal_mapping_file_and_a_config_file_are_read(cli, site, monkeypatch, tmp_path):
+    mapping = tmp_path / "portal_mapping.json"
+    mapping.write_text('{"标题": "title", "摘要信息": "description", "所属领域": "category", "详情页网址": "url", '
+                       '"提供单位": "department"}', encoding="utf-8")
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"only_departments": ["淮南市民政局"]}', encoding="utf-8")
+    rows = [{"标题": "养老机构名录", "摘要信息": "全市养老机构。", "所属领域": "民政、社区", "提供单位": "淮南市民政局",
+             "详情页网址": "https://portal.example.gov.cn/d/1"}]
+    site.add("/export.json", rows)
+    monkeypatch.setattr("harvesters.runner.HttpPolicy.from_settings",
+                        classmethod(lambda cls, settings, **kw: HttpPolicy(allow_private=True)))
+    cli.ok("harvest", "source", "add", "portal", "--type", "spreadsheet", "--url", site.base + "/export.json",
+           "--department", "hn-mzj", "--classification", "307", "--config", f"@{settings}", "--columns", str(mapping))
+    shown = json.loads(cli.ok("harvest", "source", "show", "portal").output)
+    assert shown["config"]["columns"]["所属领域"] == "category"
+    assert shown["config"]["only_departments"] == ["淮南市民政局"]
+    assert "created 1" in cli.ok("harvest", "run", "portal").output
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{标题: title}", encoding="utf-8")
+    refused = cli("harvest", "source", "add", "broken", "--type", "spreadsheet", "--url", site.base + "/export.json",
+                  "--department", "hn-mzj", "--classification", "307", "--columns", str(broken))
+    assert refused.exit_code == 2 and "--columns" in refused.output and "not JSON" in refused.output
