@@ -245,12 +245,17 @@ class InventoryService(Service):
     def reject_suggestion(self, item_id: int) -> InventoryItem:
         """Drop an item's stored suggestion (the suggested resource does not fulfil it); nothing is linked.
 
+        The resource is remembered as rejected for the item: later matching never suggests it for the item
+        again (a person may still link it by hand).
+
         :returns: the item, flushed.
         :raises PermissionDeniedError: unless the actor may edit the department's inventory.
         """
         item = self.get(item_id)
         require(access.can_edit_inventory(self.actor, item.department_id), message("link inventory items"))
         previous = item.suggested_resource_id
+        if previous is not None and previous not in (item.rejected_resource_ids or []):
+            item.rejected_resource_ids = [*(item.rejected_resource_ids or []), previous]
         item.suggested_resource_id = item.suggestion_score = item.suggested_at = None
         self._flush()
         self.audit("inventory.reject", "inventory_item", item.id, {"resource": previous})

@@ -75,16 +75,17 @@ def score(item: Comparable, resource: Comparable) -> tuple[float, float, float |
 
 
 def suggest_links(items: Iterable[Comparable], resources: Iterable[Comparable], *, taken: Iterable[int] = (),
-                  min_score: float = MIN_SCORE) -> list[Suggestion]:
+                  min_score: float = MIN_SCORE, rejected: Iterable[tuple[int, int]] = ()) -> list[Suggestion]:
     """Pair items with resources of the same department, best scores first, each resource at most once.
 
     :param items: the unlinked inventory items.
     :param resources: the candidate resources.
     :param taken: resources already confirmed for some item (never suggested again).
     :param min_score: pairs below it are not suggested.
+    :param rejected: ``(item id, resource id)`` pairs a person rejected: the item gets its next best resource.
     :returns: the suggestions, best first.
     """
-    taken = set(taken)
+    taken, rejected = set(taken), set(rejected)
     by_department: dict[int, list[Comparable]] = defaultdict(list)
     for resource in resources:
         if resource.id not in taken:
@@ -92,6 +93,8 @@ def suggest_links(items: Iterable[Comparable], resources: Iterable[Comparable], 
     pairs = []
     for item in items:
         for resource in by_department.get(item.department_id, ()):
+            if (item.id, resource.id) in rejected:
+                continue
             total, title, names = score(item, resource)
             if total >= min_score:
                 pairs.append((total, item, resource, title, names))
@@ -138,6 +141,7 @@ def store_suggestions(service, *, department_id: int | None = None, min_score: f
         [prepare(i.id, i.department_id, i.title, i.item_names or (), places) for i in open_items],
         [prepare(r.id, r.department_id, r.title, (x.name for x in r.items), places) for r in resources],
         taken=taken, min_score=MIN_SCORE if min_score is None else min_score,
+        rejected={(i.id, resource_id) for i in open_items for resource_id in i.rejected_resource_ids or ()},
     )
     by_item = {s.item_id: s for s in suggestions}
     now = service.container.now()

@@ -21,7 +21,8 @@ class InventoryItem(Base):
 
     ``resource_id`` is the resource that fulfils the item, confirmed by a person (``linked_by_*``,
     ``linked_at``); ``suggested_resource_id`` and ``suggestion_score`` are the matcher's proposal,
-    which nobody has confirmed yet. ``title_key`` is the folded title, unique within the department.
+    which nobody has confirmed yet; ``rejected_resource_ids`` the proposals a person rejected.
+    ``title_key`` is the folded title, unique within the department.
     """
 
     __tablename__ = "inventory_items"
@@ -44,6 +45,8 @@ class InventoryItem(Base):
     suggested_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="SET NULL"))
     suggestion_score: Mapped[float | None] = mapped_column(Float)
     suggested_at: Mapped[datetime | None] = mapped_column()
+    #: Resources a person said do not fulfil the item: never suggested for it again.
+    rejected_resource_ids: Mapped[list] = mapped_column(default=list, server_default="[]")
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

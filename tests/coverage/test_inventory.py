@@ -177,6 +177,32 @@ def test_suggest_stores_proposals_that_a_person_confirms(world):
         service(world, "auditor").suggest(department_id=world.mzj.id)
 
 
+def test_a_rejected_suggestion_is_not_proposed_again_for_that_item(world):
+    resource = world.resource("published")  # 最低生活保障对象信息
+    inventory = service(world, "manager")
+    item = inventory.create({"department": "mzj", "title": "最低生活保障对象", "item_names": ["姓名", "身份证号码"]})
+    other = inventory.create({"department": "mzj", "title": "最低生活保障对象名单"})
+    first = inventory.suggest(department_id=world.mzj.id)
+    assert [(s.item_id, s.resource_id) for s in first] == [(item.id, resource.id)]
+    inventory.reject_suggestion(item.id)
+    assert item.rejected_resource_ids == [resource.id] and item.suggested_resource_id is None
+    # The next match passes the rejected pair over: the resource goes to the item that did not reject it.
+    again = inventory.suggest(department_id=world.mzj.id)
+    assert [(s.item_id, s.resource_id) for s in again] == [(other.id, resource.id)]
+    assert item.suggested_resource_id is None
+    inventory.link(item.id, resource_id=resource.id)  # a person may still link it by hand
+    assert item.resource_id == resource.id
+
+
+def test_suggest_links_skips_rejected_pairs():
+    items = [prepare(1, 1, "城乡低保对象信息", [], ()), prepare(2, 1, "低保对象", [], ())]
+    resources = [prepare(10, 1, "城乡最低生活保障对象信息", [], ()), prepare(11, 1, "城乡低保对象信息汇总", [], ())]
+    plain = {s.item_id: s.resource_id for s in suggest_links(items, resources, min_score=0.1)}
+    rejected = {s.item_id: s.resource_id for s in suggest_links(items, resources, min_score=0.1,
+                                                                 rejected={(1, plain[1])})}
+    assert rejected[1] != plain[1] and (1, rejected[1]) != (1, plain[1])
+
+
 def test_suggest_for_every_department_the_officer_may_edit(world):
     world.resource("published")
     world.resource("published", department="rsj")
