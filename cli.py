@@ -1053,6 +1053,8 @@ def links() -> None:
 
 @links.command("check")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="URLs checked at once.")
+@click.option("--per-host", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Requests to one host at once (a department's server is not to be flooded).")
 @click.option("--connect-timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, help="Seconds.")
 @click.option("--timeout", "read_timeout", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
               help="Seconds to wait for an answer.")
@@ -1065,8 +1067,9 @@ def links() -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Check at most this many URLs (never checked first).")
 @click.option("-v", "--verbose", is_flag=True, help="List every URL, not only the failed and skipped ones.")
 @pass_context
-def links_check(ctx: Context, concurrency: int, connect_timeout: float, read_timeout: float, retries: int,
-                backoff: float, department: str | None, include_drafts: bool, limit: int | None, verbose: bool) -> None:
+def links_check(ctx: Context, concurrency: int, per_host: int, connect_timeout: float, read_timeout: float,
+                retries: int, backoff: float, department: str | None, include_drafts: bool, limit: int | None,
+                verbose: bool) -> None:
     """Check every distribution URL (HEAD, then GET); a link is broken after 3 failed runs in a row."""
     from catalog.coverage.links import BROKEN_AFTER, LinkCheckService
     from harvesters.http import HttpPolicy
@@ -1077,7 +1080,7 @@ def links_check(ctx: Context, concurrency: int, connect_timeout: float, read_tim
         urls = LinkCheckService(ctx.container, session, system).urls(
             department_id=_department_id(session, department), include_drafts=include_drafts)
     urls = urls[:limit] if limit else urls
-    checker = LinkChecker(LinkPolicy(concurrency=concurrency, connect_timeout=connect_timeout,
+    checker = LinkChecker(LinkPolicy(concurrency=concurrency, per_host=per_host, connect_timeout=connect_timeout,
                                      read_timeout=read_timeout, retries=retries, backoff=backoff),
                           HttpPolicy.from_settings(ctx.settings), clock=ctx.container.clock)
     started = ctx.container.now()

@@ -6,11 +6,14 @@ policy (loopback, private and metadata addresses refused unless allowed), connec
 redirects followed by hand with loops caught. The catalog never imports it: it stores the
 :class:`~catalog.coverage.links.LinkOutcome` values this module returns, and the quality score reads them.
 
-- Bounded concurrency: a thread pool of ``concurrency`` workers, each with its own connection pools.
+- Bounded concurrency: a thread pool of ``concurrency`` workers, each with its own connection pools, and at
+  most ``per_host`` requests to one host at a time (a city's links are mostly on a few government
+  servers, which must not see the whole pool at once).
 - A check is HEAD; a server that answers HEAD with an error status gets a GET (many refuse HEAD), whose
   body is never downloaded — the status line is the answer.
 - A failure that may pass (a timeout, a refused connection, 429, 5xx) is retried ``retries`` times after
-  ``backoff``, 2×``backoff`` … seconds; a 404 is not retried within a run. Across runs, only
+  ``backoff``, 2×``backoff`` … seconds — or after the server's ``Retry-After`` (seconds or an HTTP date,
+  at most ``MAX_BACKOFF``) when a 429 or 503 gives one; a 404 is not retried within a run. Across runs, only
   ``BROKEN_AFTER`` failures in a row make a link broken (``catalog.coverage.links``).
 - Skipped, not failed: URLs that are not http or https, and hosts the policy refuses (an intranet
   address is not broken just because the catalog server may not reach it).
@@ -23,7 +26,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from urllib.parse import urljoin
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 from catalog.coverage.links import LinkOutcome, checkable
 from catalog.db import utcnow
@@ -56,6 +61,7 @@ class LinkPolicy:
     """How hard to try: workers, timeouts, retries and the pause before them."""
 
     concurrency: int = 8
+    per_host: int = 4
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     retries: int = 2
@@ -90,6 +96,7 @@ class LinkChecker:
         self._local = threading.local()
         self._clients: list[HttpClient] = []
         self._lock = threading.Lock()
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
 
     def check_all(self, urls: Iterable[str], progress: Callable[[LinkOutcome], None] | None = None) -> list[LinkOutcome]:
         """Check every URL with at most ``concurrency`` at a time; outcomes in the order of ``urls``.
@@ -125,10 +132,13 @@ class LinkChecker:
         attempts = 0
         while True:
             attempts += 1
-            outcome = self._attempt(url)
+            with self._host_slot(url):
+                outcome, retry_after = self._attempt(url)
             if outcome.ok or outcome.skipped or attempts > self.policy.retries or not self._transient(outcome):
                 break
-            self.sleep(min(MAX_BACKOFF, self.policy.backoff * 2 ** (attempts - 1)))
+            # The pause is taken outside the host's slot: other URLs of the host may go meanwhile.
+            pause = retry_after if retry_after is not None else self.policy.backoff * 2 ** (attempts - 1)
+            self.sleep(min(MAX_BACKOFF, pause))
         elapsed = int(1000 * (time.monotonic() - started))
         return replace(outcome, attempts=attempts, elapsed_ms=elapsed, checked_at=self.clock())
 
@@ -144,18 +154,29 @@ class LinkChecker:
                 self._clients.append(client)
         return client
 
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            slot = self._hosts.get(host)
+            if slot is None:
+                slot = self._hosts[host] = threading.BoundedSemaphore(max(1, self.policy.per_host))
+        return slot
+
     @staticmethod
     def _transient(outcome: LinkOutcome) -> bool:
         return outcome.reason in TRANSIENT_REASONS or outcome.status_code in TRANSIENT_STATUSES
 
-    def _attempt(self, url: str) -> LinkOutcome:
-        outcome = self._follow("HEAD", url)
-        if not outcome.ok and outcome.reason == "http_status":
+    def _attempt(self, url: str) -> tuple[LinkOutcome, float | None]:
+        """One check (HEAD, then GET if HEAD is refused) and the seconds the server asked to wait, if it did."""
+        outcome, retry_after = self._follow("HEAD", url)
+        # "Too many requests" or "come back later" is no refusal of HEAD: asking again at once would be rude.
+        throttled = outcome.status_code == 429 or retry_after is not None
+        if not outcome.ok and outcome.reason == "http_status" and not throttled:
             # Many servers answer HEAD with 403, 404, 405 or 501 and GET with the file: ask again properly.
-            outcome = self._follow("GET", url)
-        return outcome
+            outcome, retry_after = self._follow("GET", url)
+        return outcome, retry_after
 
-    def _follow(self, method: str, url: str) -> LinkOutcome:
+    def _follow(self, method: str, url: str) -> tuple[LinkOutcome, float | None]:
         """One request and its redirects, each hop checked by the host policy; loops are reported as loops."""
         client = self._client()
         deadline = time.monotonic() + self.http.total_timeout
@@ -164,10 +185,10 @@ class LinkChecker:
         while True:
             if current in seen:
                 return LinkOutcome(url, ok=False, reason="redirect_loop", method=method, final_url=current,
-                                   error=f"{current} leads back to itself")
+                                   error=f"{current} leads back to itself"), None
             if len(seen) > self.http.max_redirects:
                 return LinkOutcome(url, ok=False, reason="too_many_redirects", method=method, final_url=current,
-                                   error=f"more than {self.http.max_redirects} redirects")
+                                   error=f"more than {self.http.max_redirects} redirects"), None
             seen.append(current)
             try:
                 # The client's own hop (scheme, host policy, pinned address, timeouts) without its redirect loop,
@@ -175,14 +196,16 @@ class LinkChecker:
                 response = client._request(current, {"User-Agent": USER_AGENT}, 1, deadline, self.http.read_timeout,
                                            method=method)
             except HarvestError as error:
-                return self._refused(url, method, current, error)
+                return self._refused(url, method, current, error), None
             location = response.headers.get("location")
             if 300 <= response.status < 400 and location:
                 current = urljoin(current, location)
                 continue
             ok = response.status < 400
-            return LinkOutcome(url, ok=ok, reason=None if ok else "http_status", status_code=response.status,
-                               method=method, final_url=current, error=None if ok else f"HTTP {response.status}")
+            outcome = LinkOutcome(url, ok=ok, reason=None if ok else "http_status", status_code=response.status,
+                                  method=method, final_url=current, error=None if ok else f"HTTP {response.status}")
+            asked = retry_after(response.headers.get("retry-after")) if response.status in (429, 503) else None
+            return outcome, asked
 
     @staticmethod
     def _refused(url: str, method: str, current: str, error: HarvestError) -> LinkOutcome:
@@ -193,6 +216,25 @@ class LinkChecker:
                                error=detail)
         return LinkOutcome(url, ok=False, reason=FAILURE_REASONS.get(msgid, "error"), method=method,
                            final_url=current, error=detail)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (a number or an HTTP date), ``None`` when unreadable.
+
+    :param now: the present, for an HTTP date (default: the system clock).
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def summary(outcomes: Iterable[LinkOutcome]) -> Mapping[str, int]:

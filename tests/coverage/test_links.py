@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,7 +24,14 @@ from catalog.services.resource import ResourceService
 from cli import main
 from harvesters import http as safe_http
 from harvesters.http import HttpPolicy
-from harvesters.links import FAILURE_REASONS, POLICY_REFUSALS, LinkChecker, LinkPolicy
+from harvesters.links import (
+    FAILURE_REASONS,
+    MAX_BACKOFF,
+    POLICY_REFUSALS,
+    LinkChecker,
+    LinkPolicy,
+    retry_after,
+)
 from tests.catalog.factories import WORKFLOW_PATHS, advance, resource_input
 from tests.clitools import cli_on_fresh_database
 
@@ -71,6 +79,10 @@ class Handler(BaseHTTPRequestHandler):
             status = 503
         elif path == "/broken":
             status = 500
+        elif path == "/throttled" and count == 1:
+            status, headers = 429, {"Retry-After": "7"}
+        elif path == "/throttled-long" and count == 1:
+            status, headers = 503, {"Retry-After": "3600"}
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -161,10 +173,34 @@ def test_bounded_concurrency(server):
     urls = [f"{server}/busy?{n}" for n in range(16)]
     for workers in (2, 6):
         Handler.in_flight = Handler.most_in_flight = 0
-        checker = LinkChecker(LinkPolicy(concurrency=workers, connect_timeout=1, read_timeout=5, retries=0),
-                              HttpPolicy(allow_private=True))
+        checker = LinkChecker(LinkPolicy(concurrency=workers, per_host=workers, connect_timeout=1, read_timeout=5,
+                                         retries=0), HttpPolicy(allow_private=True))
         assert all(o.ok for o in checker.check_all(urls))
         assert Handler.most_in_flight == workers if workers == 2 else 2 < Handler.most_in_flight <= workers
+
+
+def test_one_host_gets_at_most_per_host_requests_at_once(server):
+    urls = [f"{server}/busy?host-{n}" for n in range(12)]
+    Handler.in_flight = Handler.most_in_flight = 0
+    checker = LinkChecker(LinkPolicy(concurrency=6, per_host=2, connect_timeout=1, read_timeout=5, retries=0),
+                          HttpPolicy(allow_private=True))
+    assert all(o.ok for o in checker.check_all(urls))
+    assert Handler.most_in_flight == 2  # six workers, one host: the other four wait for a slot
+
+
+def test_the_servers_retry_after_is_the_pause_capped(server, checker):
+    throttled = checker.check(f"{server}/throttled")
+    assert throttled.ok and throttled.attempts == 2 and checker.pauses == [7.0]
+    checker.pauses.clear()
+    assert checker.check(f"{server}/throttled-long").ok and checker.pauses == [MAX_BACKOFF]
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    assert retry_after("120") == 120.0
+    assert retry_after("Fri, 27 Nov 2026 03:00:30 GMT", now) == 30.0
+    assert retry_after("Fri, 27 Nov 2026 02:59:00 GMT", now) == 0.0  # already past
+    assert retry_after("soon") is None and retry_after(None) is None and retry_after("-5") is None
 
 
 def test_the_msgids_the_checker_classifies_exist_in_the_http_client():
