@@ -229,29 +229,28 @@ class CswHarvester(Harvester):
     def _record(self, element: Element, position: int, schema: str) -> RemoteRecord:
         """One listed record; a record that cannot be read becomes an error payload (its page goes on).
 
-        The payload's ``error`` (English) and ``error_zh`` name the field and the rule; ``unsupported``
-        marks a record in a schema Mulu does not read, which is skipped rather than failed.
+        The payload's ``error`` is a message (``msgid`` and ``params``: payloads are JSON) naming the field
+        and the rule; ``unsupported`` marks a record in a schema Mulu does not read, which is skipped rather
+        than failed.
         """
         identifier = None
         try:
             identifier = _identifier(element)
             payload = record_payload(element)
         except RecordProblem as exc:
-            payload = {"error": exc.en[:500], "error_zh": exc.zh[:500]}
+            payload = {"error": _problem(exc.message)}
             if record_kind(element) is None:
                 payload["unsupported"] = True
         except Exception as exc:  # a malformed record must not end its page
-            detail = f"{type(exc).__name__}: {exc}"[:400]
-            payload = {"error": f"the record's structure cannot be read ({detail})",
-                       "error_zh": f"记录结构无法读取（{detail}）"}
+            payload = {"error": _problem(message("the record's structure cannot be read ({detail})",
+                                                 detail=f"{type(exc).__name__}: {exc}"[:400]))}
         if not identifier:
             identifier = f"position:{position}"
             if not payload.get("unsupported"):
                 # The identifier is what tells this record from the others in later runs: without it, nothing else counts.
-                label = identifier_label(element)
-                payload = {"error": f"the record at position {position} has no identifier ({label}): every record "
-                                    f"needs one so that later harvests recognise it",
-                           "error_zh": f"第 {position} 条记录缺少标识符（{label}）：每条记录都必须有标识符，后续采集才能识别同一记录"}
+                payload = {"error": _problem(message(
+                    "the record at position {position} has no identifier ({element}): every record needs one so "
+                    "that later harvests recognise it", position=position, element=identifier_label(element)))}
         url = self.record_url(identifier, schema)
         return RemoteRecord(identifier[:500], payload, url=url, modified=n.parse_datetime(payload.get("modified")))
 
@@ -265,8 +264,8 @@ class CswHarvester(Harvester):
     def map(self, record: RemoteRecord) -> dict[str, Any]:
         payload = record.payload
         if payload.get("error"):
-            # The detail travels in both languages (payloads are JSON); the message around it is translated.
-            detail = Text({"en": payload["error"], "zh": payload.get("error_zh") or payload["error"]})
+            error = payload["error"]
+            detail = message(error["msgid"], **error.get("params", {})) if isinstance(error, dict) else str(error)
             problem = message("The CSW record {id} cannot be read: {detail}", id=record.remote_id, detail=detail)
             if payload.get("unsupported"):
                 raise SkipRecord(problem)
@@ -320,6 +319,11 @@ class Query:
         if self.modified_since:
             return None, modified_filter(prop, self.modified_since)
         return None, None
+
+
+def _problem(problem) -> dict[str, Any]:
+    """A message as JSON for a record's payload (string parameters only: positions become text)."""
+    return {"msgid": problem.msgid, "params": {key: str(value) for key, value in problem.params.items()}}
 
 
 def modified_filter(prop: str, day: str) -> str:

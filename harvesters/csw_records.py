@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from catalog.i18n import Message, message
 from harvesters import normalize as n
 
 NS = {
@@ -61,11 +62,14 @@ _LANGUAGES = {"chi": "zh", "zho": "zh", "zh": "zh", "cn": "zh", "eng": "en", "en
 
 
 class RecordProblem(ValueError):
-    """A record that cannot be read, told in English and Chinese: the field and the rule it breaks."""
+    """A record that cannot be read: a translatable message naming the field and the rule it breaks.
 
-    def __init__(self, en: str, zh: str):
-        super().__init__(en)
-        self.en, self.zh = en, zh
+    Its ``msgid`` and ``params`` travel in the record's JSON payload; the harvester makes the message again.
+    """
+
+    def __init__(self, problem: Message):
+        super().__init__(problem.render("en"))
+        self.message = problem
 
 
 @dataclass(frozen=True)
@@ -193,10 +197,8 @@ def identifier_label(element: Element) -> str:
 def unsupported_schema(element: Element) -> RecordProblem:
     """The problem of a record in a schema Mulu does not read, naming its element and namespace."""
     name = f"{_local(element.tag)} ({_namespace(element.tag) or 'no namespace'})"
-    return RecordProblem(
-        f"the record is a {name}, a metadata schema Mulu does not read; it reads ISO 19139, ISO 19115-3 and "
-        f"Dublin Core (csw:Record)",
-        f"该记录为 {name}，Mulu 不读取这种元数据标准；可读取的是 ISO 19139、ISO 19115-3 和 Dublin Core（csw:Record）")
+    return RecordProblem(message("the record is a {name}, a metadata schema Mulu does not read; it reads ISO 19139, "
+                                 "ISO 19115-3 and Dublin Core (csw:Record)", name=name))
 
 
 def _text(node: Element | None) -> str | None:
@@ -262,8 +264,8 @@ def _identification(root: Element, paths: _Paths) -> Element:
     sections = _walk(root, f"{paths.info}/*")
     if not sections:
         label = "mdb:identificationInfo" if paths is ISO19115_3 else "gmd:identificationInfo"
-        raise RecordProblem(f"no {label}: an ISO record describes its resource (title, abstract) there",
-                            f"缺少 {label}（资源标识信息）：ISO 记录须在其中描述资源（名称、摘要）")
+        raise RecordProblem(message("no {element}: an ISO record describes its resource (title, abstract) there",
+                                    element=label))
     return next((section for section in sections if _walk(section, "citation/CI_Citation")), sections[0])
 
 
