@@ -69,7 +69,9 @@ def read_rows(source: Source, *, format: str | None = None, sheet: str | int | N
 
     :param source: a path, or a binary (or text, for CSV) stream, e.g. an uploaded file.
     :param format: ``csv`` or ``xlsx``; guessed from the file name, else from the content.
-    :param sheet: the XLSX sheet, by name or 0-based index; the first sheet when omitted.
+    :param sheet: the XLSX sheet, by name or 0-based index; the first sheet when omitted, or, with
+        ``is_header``, the sheet whose header row holds most known headings (a department's workbook
+        may put a cover or instructions sheet first).
     :param is_header: tells whether a cell is a known heading (finds the header row).
     :returns: an iterator of :class:`Row`.
     :raises TabularError: if the file is missing, not decodable, not a workbook, has no such
@@ -93,13 +95,15 @@ def read_rows(source: Source, *, format: str | None = None, sheet: str | int | N
     if _resolve_format(name, format, stream) == "csv":
         records = _csv_records(name, stream)
     else:
-        records = _xlsx_records(name, stream, sheet)
+        records = _xlsx_records(name, stream, sheet, is_header)
     if is_header is not None:
         records = _find_header(records, is_header)
     return _numbered(name, records)
 
 
 HEADER_SEARCH_ROWS = 10
+#: The fewest known headings a header row holds.
+MIN_HEADINGS = 2
 
 
 def _find_header(records: Iterator[list[str | None]], is_header: Callable[[str], bool]) -> Iterator[list[str | None]]:
@@ -110,12 +114,22 @@ def _find_header(records: Iterator[list[str | None]], is_header: Callable[[str],
         if len(head) == HEADER_SEARCH_ROWS:
             break
     scores = [sum(1 for c in cells if c is not None and is_header(c)) for cells in head]
+    # One known word is no header: a key/value sheet has "title" in a row of data (tenforce's DCAT sheet).
+    scores = [score if score >= MIN_HEADINGS else 0 for score in scores]
     if not head or max(scores) == 0:
         yield from head
         yield from records
         return
     best = scores.index(max(scores))
     header = list(head[best])
+    if best > 0 and scores[best - 1] > 0:
+        # The lower row of a two-row heading has more known headings (共享类型, 共享条件, 共享方式 under
+        # one 共享属性): the cells the upper row alone names (信息资源名称, merged down) come from it.
+        above = head[best - 1]
+        header += [None] * (max(len(header), len(above)) - len(header))
+        for index, cell in enumerate(above):
+            if cell is not None and header[index] is None:
+                header[index] = cell
     below = head[best + 1] if best + 1 < len(head) else None
     spans = best + 1
     if below is not None and scores[best + 1] > 0:
@@ -268,7 +282,8 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _xlsx_records(name: str, stream: IO, sheet: str | int | None) -> Iterator[list[str | None]]:
+def _xlsx_records(name: str, stream: IO, sheet: str | int | None,
+                  is_header: Callable[[str], bool] | None = None) -> Iterator[list[str | None]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -282,6 +297,8 @@ def _xlsx_records(name: str, stream: IO, sheet: str | int | None) -> Iterator[li
             name, message("the file is not a valid XLSX workbook ({detail}).", detail=detail)
         ) from None
     try:
+        if sheet is None and is_header is not None and len(workbook.worksheets) > 1:
+            sheet = _sheet_with_most_headings(workbook, is_header)
         worksheet = _worksheet(name, workbook, sheet)
     except TabularError:
         workbook.close()
@@ -298,6 +315,19 @@ def _xlsx_cells(workbook, worksheet) -> Iterator[list[str | None]]:
             yield [_cell_text(cell) for cell in cells]
     finally:
         workbook.close()
+
+
+def _sheet_with_most_headings(workbook, is_header: Callable[[str], bool]) -> int:
+    """The index of the sheet whose best row among its first rows holds most known headings (the first on a tie)."""
+    best, best_score = 0, 0
+    for index, worksheet in enumerate(workbook.worksheets):
+        worksheet.reset_dimensions()
+        score = 0
+        for cells in worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+            score = max(score, sum(1 for cell in cells if cell is not None and is_header(_cell_text(cell) or "")))
+        if score >= MIN_HEADINGS and score > best_score:
+            best, best_score = index, score
+    return best
 
 
 def _worksheet(name: str, workbook, sheet: str | int | None):

@@ -12,14 +12,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from catalog import template_cells as cells
 from catalog.display import value_label
 from catalog.i18n import Text
 from catalog.profile import Element, Profile
+from catalog.template_headings import (
+    CLASSIFICATION_LEVEL,
+    COMBINED_FORMAT,
+    PUBLISHED_ON,
+    SEQUENCE_HEADER,
+    HeadingIndex,
+    fold,
+)
 
-SEQUENCE_HEADER = "序号"
 LIST_SEPARATOR = "、"
 DISTRIBUTION_PARTS = ("kind", "title", "url", "service_type", "media_type", "description")
-# Headings of the 1272 template that carry two of our fields, and other spellings seen in real sheets.
+# Headings of the 1272 template that carry two of our fields, and its other spellings of our columns
+# (catalog.template_headings knows the spellings of other sheets and platforms).
 ALIASES = {
     "共享条件/不予共享依据": "share.condition_or_basis",
     "部门类信息资源分类": "classification_code",
@@ -32,6 +41,9 @@ ALIASES = {
 # Fields the reader fills from two columns, resolved once the whole record is known (finish_record).
 _CONDITION_OR_BASIS = "_condition_or_basis"
 _NOT_SHARED = frozenset({"不予共享", "not_shared", "3"})
+_CLASSIFICATION = "_classification"
+# Values that name a code or a number: a full-width ０-９ or Ａ-Ｚ typed with a Chinese input method is folded.
+_FOLDED_PATHS = frozenset({"department.uscc", "code", "metadata_id", "related_codes", "record_count", "items.length"})
 
 
 @dataclass(frozen=True)
@@ -150,66 +162,114 @@ def _distributions(text: str) -> list[dict[str, Any]]:
 
 def _fold(header: str) -> str:
     """A heading as typed in any sheet: full-width characters, line breaks and spaces do not matter."""
-    return "".join(unicodedata.normalize("NFKC", header).split()).casefold()
+    return fold(header)
+
+
+def heading_index(columns: list[Column]) -> HeadingIndex:
+    """The headings of the template's columns and of real sheets (:mod:`catalog.template_headings`)."""
+    own = {header: column.path for column in columns for header in column.headers}
+    own.update(ALIASES)
+    return HeadingIndex(own)
 
 
 def _resolve_headers(headers: Iterable[str], columns: list[Column]) -> dict[str, str]:
-    by_header: dict[str, str] = {}
-    for column in columns:
-        for header in column.headers:
-            by_header[_fold(header)] = column.path
-    by_header.update({_fold(header): path for header, path in ALIASES.items()})
-    by_header[_fold(SEQUENCE_HEADER)] = SEQUENCE_HEADER
-    return {h: by_header[_fold(h)] for h in headers if _fold(h) in by_header}
+    return heading_index(columns).resolve(headers)
 
 
 def header_matcher(columns: list[Column]) -> Callable[[str], bool]:
-    """A test for template headings, for :func:`catalog.tabular.read_rows` to find the header row."""
-    known = set(_resolve_headers([h for c in columns for h in c.headers] + list(ALIASES) + [SEQUENCE_HEADER], columns))
-    folded = {_fold(h) for h in known}
-    return lambda cell: _fold(str(cell)) in folded
+    """A test for template headings, for :func:`catalog.tabular.read_rows` to find the header row.
+
+    Group headings of two-row headers (共享属性, 信息项信息, 信息资源格式) count as headings too, so
+    that the row above the sub-headings is taken as the header row and merged with them.
+    """
+    return heading_index(columns).is_heading
 
 
 def rows_to_records(rows: Iterable, columns: list[Column]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Group template rows into resource input dicts.
 
-    A row continues the resource above it when all its resource cells (序号 included) are empty or
-    repeat that resource's first row; any other row starts a resource, so a row that lacks its
-    信息资源名称 is reported on its own instead of merging into its neighbour. Cells under unknown
-    headings do not decide that.
+    A row continues the resource above it when all its resource cells are empty or repeat that
+    resource's first row; any other row starts a resource, so a row that lacks its 信息资源名称 is
+    reported on its own instead of merging into its neighbour. Cells under unknown headings do not
+    decide that, and neither does 序号 when the sheet numbers every row rather than every resource
+    (its item rows carry numbers of their own). Rows that hold nothing but a 序号 (a template numbered
+    in advance) and a row of instructions right under the heading (必填，最多128字符) are skipped.
+    Several information items listed in one 信息项名称 cell (姓名、身份证号码, or one per line) are
+    several items.
 
     :param rows: objects with ``number`` (the spreadsheet row number) and ``values`` (header → cell).
     :returns: ``(row number of the resource's first row, input dict)`` pairs; unknown headings are
         kept as fields so the schema reports them as unknown fields.
+    :raises TemplateError: when a row lists items in one cell and another item cell cannot be paired with them.
     """
+    rows = list(rows)
+    if not rows:
+        return
+    mapping = heading_index(columns).resolve(rows[0].values.keys())
     per_item = {c.path for c in columns if c.per_item}
+    sequence = {h for h, path in mapping.items() if path == SEQUENCE_HEADER}
+    data: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        values = {k: v for k, v in row.values.items() if k and v not in (None, "")}
+        if not values or values.keys() <= sequence:
+            continue
+        if not data and cells.is_instruction_row({h: v for h, v in values.items() if h in mapping}):
+            continue
+        data.append((row.number, values))
+    resource = {h for h, path in mapping.items() if path not in per_item}
+    numbered_rows = bool(sequence) and _numbers_rows(data, resource, sequence)
+    deciding = resource - sequence if numbered_rows else resource
+    name = next((h for h, path in mapping.items() if path == "items.name"), None)
     current: dict[str, Any] | None = None
     first_row = 0
     first_cells: dict[str, Any] = {}
-    mapping: dict[str, str] | None = None
-    for row in rows:
-        values = {k: v for k, v in row.values.items() if k and v not in (None, "")}
-        if mapping is None:
-            mapping = _resolve_headers(row.values.keys(), columns)
-        known = {h: v for h, v in values.items() if h in mapping and mapping[h] not in per_item}
+    for number, values in data:
+        known = {h: v for h, v in values.items() if h in deciding}
         if current is None or any(first_cells.get(h) != v for h, v in known.items()):
             if current is not None:
                 yield first_row, current
-            current, first_row, first_cells = {"items": []}, row.number, known
-            _fill(current, known, mapping)
+            current, first_row, first_cells = {"items": []}, number, known
+            _fill(current, {h: v for h, v in values.items() if h in resource}, mapping)
         for header, value in values.items():
             if header not in mapping:
                 current.setdefault(header, value)
-        item = {mapping[h].split(".", 1)[1]: v for h, v in values.items() if mapping.get(h) in per_item}
-        if item:
-            current["items"].append(item)
+        item_cells = {h: (mapping[h].split(".", 1)[1], v) for h, v in values.items() if mapping.get(h) in per_item}
+        if name in item_cells and len(cells.split_items(item_cells[name][1], numbered=True)) > 1:
+            current["items"] += [{key: _folded(f"items.{key}", v) for key, v in item.items()}
+                                 for item in cells.item_rows(number, item_cells, name)]
+        elif item_cells:
+            current["items"].append({key: _folded(f"items.{key}", v) for key, v in item_cells.values()})
     if current is not None:
         yield first_row, current
 
 
-def _fill(record: dict[str, Any], cells: Mapping[str, Any], mapping: Mapping[str, str]) -> None:
-    for header, value in cells.items():
+def _numbers_rows(data: list[tuple[int, dict[str, Any]]], resource: set[str], sequence: set[str]) -> bool:
+    """Whether 序号 numbers the rows (item rows numbered too) rather than the resources.
+
+    Grouped without 序号, the rows that continue a resource carry a 序号 of their own in a sheet that
+    numbers its rows, and none (or the resource's) in a sheet that numbers its resources; one such row
+    is a resource whose other cells were forgotten, so it takes two.
+    """
+    continuing = numbered = 0
+    first: dict[str, Any] | None = None
+    for _number, values in data:
+        known = {h: v for h, v in values.items() if h in resource and h not in sequence}
+        if first is None or any(first.get(h) != v for h, v in known.items()):
+            first, first_numbers = known, {h: values.get(h) for h in sequence}
+            continue
+        continuing += 1
+        numbered += any(values.get(h) not in (None, first_numbers[h]) for h in sequence)
+    return numbered >= 2 and numbered * 2 > continuing
+
+
+def _folded(path: str, value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value).strip() if path in _FOLDED_PATHS and isinstance(value, str) else value
+
+
+def _fill(record: dict[str, Any], cells_: Mapping[str, Any], mapping: Mapping[str, str]) -> None:
+    for header, value in cells_.items():
         path = mapping[header]
+        value = _folded(path, value)
         if path == SEQUENCE_HEADER:
             continue
         if path == "distributions":
@@ -219,6 +279,12 @@ def _fill(record: dict[str, Any], cells: Mapping[str, Any], mapping: Mapping[str
         elif path == "share.method_class":
             # 共享方式类型 is more precise than 共享方式分类: the class only fills an empty method.
             record.setdefault("share", {}).setdefault("method", value)
+        elif path == COMBINED_FORMAT:
+            record[COMBINED_FORMAT] = value
+        elif path.startswith(CLASSIFICATION_LEVEL):
+            record.setdefault(_CLASSIFICATION, {})[int(path.removeprefix(CLASSIFICATION_LEVEL))] = value
+        elif path == PUBLISHED_ON:
+            record[PUBLISHED_ON] = cells.date_text(value)  # read, never stored: Mulu records it at publication
         elif "." in path:
             group, key = path.split(".", 1)
             record.setdefault(group, {})[key] = value
@@ -240,15 +306,39 @@ def _is_not_shared(share_type: Any, vocab) -> bool:
 def finish_record(record: dict[str, Any], vocab=None) -> dict[str, Any]:
     """Resolve the template's combined cells once the whole record is known.
 
+    The combined 共享条件/不予共享依据 cell, and a 共享条件 given for a 不予共享 resource, are the
+    basis; the classification given per level (类/项/目/细目) becomes one code; the format class and
+    type are sorted out of one column (电子表格/xlsx); 是否向社会开放 follows from an open type
+    given alone; a data type written with its code (字符型C) is the code.
+
     :param record: a record of :func:`rows_to_records`.
     :param vocab: the vocabulary registry, so that any spelling of 不予共享 sends the combined
         共享条件/不予共享依据 cell to the basis; without it only the label, key and code are known.
     :returns: the record, changed in place.
     """
+    for group, key in (("share", _CONDITION_OR_BASIS), ("share", "condition"), ("share", "basis"), ("open", "condition")):
+        part = record.get(group)
+        if isinstance(part, dict) and str(part.get(key, "")).strip().casefold() in cells.PLACEHOLDERS:
+            part.pop(key)  # 无 or / written for "no condition" says nothing (and cites no basis)
     share = record.get("share")
     if isinstance(share, dict) and _CONDITION_OR_BASIS in share:
         text = share.pop(_CONDITION_OR_BASIS)
         share.setdefault("basis" if _is_not_shared(share.get("type"), vocab) else "condition", text)
+    if isinstance(share, dict) and share.get("condition") and not share.get("basis") \
+            and _is_not_shared(share.get("type"), vocab):
+        # The guide's 共享条件 of a 不予共享 resource is its basis (法律、行政法规或党中央、国务院政策依据).
+        share["basis"] = share.pop("condition")
+    levels = record.pop(_CLASSIFICATION, None)
+    if levels and not record.get("classification_code"):
+        code = cells.classification(levels, vocab)
+        if code:
+            record["classification_code"] = code
+    cells.finish_format(record, vocab)
+    cells.finish_open(record, vocab)
+    data_types = vocab.get("item_data_type") if vocab is not None else None
+    for item in record.get("items") or []:
+        if isinstance(item, dict) and "data_type" in item:
+            item["data_type"] = cells.labelled_code(data_types, item["data_type"])
     if not record.get("items"):
         record.pop("items", None)
     department = record.pop("department", None)

@@ -16,7 +16,8 @@ apart by their title, then by their order among themselves; identical rows stay 
 
 Portal exports seen in the wild: JSON files that are several arrays written one after the other
 (``[…][…]``, a crawler appending page by page) or JSON Lines; GB18030 text without a declared charset;
-their cells' own quirks are read by :mod:`harvesters.portal_values`.
+their cells' own quirks are read by :mod:`harvesters.portal_values`. Mapped columns that no row has (a
+mapping file written for another export of the portal) are reported as a job warning.
 """
 
 from __future__ import annotations
@@ -32,17 +33,20 @@ from marshmallow import fields, validate
 from catalog.i18n import Text, message
 from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.tabular import TabularError, read_rows
-from catalog.template import finish_record, rows_to_records, template_columns
+from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
 from catalog.template_workbook import DATA_SHEET
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord, SkipRecord
 from harvesters.portal_values import (
     cell_text,
+    cycle_of,
     format_of,
     is_blank,
+    open_of,
     portal_datetime,
+    portal_text,
     record_count,
-    terms,
+    subject_terms,
     theme_of,
 )
 
@@ -84,6 +88,7 @@ class SpreadsheetHarvester(Harvester):
             rows = [(row.number, row.values) for row in self._tabular(response.content, fmt, url)]
         if self.config.get("columns"):
             records = [(number, {"_row": number, **values}) for number, values in rows]
+            self._check_columns([values for _, values in rows], url)
         else:
             records = self._template(rows, url)
         self.context.announce_total(len(records))
@@ -98,13 +103,16 @@ class SpreadsheetHarvester(Harvester):
         if fmt == "xlsx":
             _check_zip(data, url, self.config.get("max_bytes") or self.http.policy.max_bytes)
         name = url.rsplit("/", 1)[-1].split("?")[0] or "download"
+        # The national template is found as `mulu resource import` finds it: our data sheet wherever it is,
+        # else the sheet with most template headings, its header row under a title and over two rows.
+        is_header = None if self.config.get("columns") else header_matcher(template_columns(self.profile))
         try:
-            if fmt == "xlsx" and self.config.get("sheet") is None and not self.config.get("columns"):
-                try:  # our template's data sheet wherever it is; other workbooks by their first sheet
-                    return list(read_rows(io.BytesIO(data), format="xlsx", sheet=DATA_SHEET))
+            if fmt == "xlsx" and self.config.get("sheet") is None and is_header is not None:
+                try:
+                    return list(read_rows(io.BytesIO(data), format="xlsx", sheet=DATA_SHEET, is_header=is_header))
                 except TabularError:
                     pass
-            return list(read_rows(_Named(data, name), format=fmt, sheet=self.config.get("sheet")))
+            return list(read_rows(_Named(data, name), format=fmt, sheet=self.config.get("sheet"), is_header=is_header))
         except TabularError as exc:
             raise HarvestError(exc.message, url=url, hint=message("Check the file and the source's format and sheet settings.")) from None
 
@@ -119,6 +127,24 @@ class SpreadsheetHarvester(Harvester):
                                        headers=headers), url=url,
                                hint=message("Use the fill-in template, or give the source a column mapping (columns)."))
         return records
+
+    def _check_columns(self, rows: list[dict], url: str) -> None:
+        """Warn when mapped columns are in no row: a mapping written for another export of the portal.
+
+        Quirk: 池州's mapping file maps 更新日期 where its export says 更新时间, 黄山's 资源简介 where it says
+        摘要; without a word, every resource would silently lack its modification date or description.
+        """
+        present = {key for row in rows for key in row}
+        missing = [column for column, target in (self.config.get("columns") or {}).items()
+                   if column not in present and target and PORTAL_FIELDS.get(target, target)]
+        if rows and missing:
+            mapped = set(self.config.get("columns") or {})
+            unmapped = [key for key in dict.fromkeys(key for row in rows for key in row) if key not in mapped]
+            self.context.warnings.append(HarvestError(
+                message("No row of {url} has the mapped columns {columns}: those fields stay empty.", url=url,
+                        columns=", ".join(missing)), url=url,
+                hint=message("Check the column mapping against the file's headings; columns not mapped: {unmapped}.",
+                             unmapped=", ".join(unmapped[:20]) or "-")))
 
     def _remote_id(self, record: dict) -> str | None:
         column = self.config.get("id_column")
@@ -150,22 +176,22 @@ class SpreadsheetHarvester(Harvester):
             if not target or target.startswith("_"):
                 continue
             if target == "update_cycle":
-                data["update_cycle"] = n.update_cycle(self.vocab, cell_text(value))
+                data["update_cycle"] = cycle_of(self.vocab, value)
             elif target in ("open", "open.type"):
-                data["open"] = n.open_attributes(self.vocab, value if isinstance(value, bool) else cell_text(value)) or {
-                    "type": cell_text(value)}
+                data["open"] = open_of(self.vocab, value) or {"type": cell_text(value)}
             elif target == "format":
                 data["format"] = format_of(self.vocab, value)
             elif target == "keywords":
-                extra_keywords += terms(self.vocab, value)
+                extra_keywords += subject_terms(self.vocab, value)
             elif target == "theme":
-                values = terms(self.vocab, value)
-                codes = [theme_of(self.vocab, v) for v in values]
-                data["theme"] = data.get("theme") or next(filter(None, codes), None)
-                # Categories that are not the theme still say what the resource is about (公共服务, 信用体系).
-                extra_keywords += [v for v, code in zip(values, codes, strict=True) if not code or code != data["theme"]]
+                values = subject_terms(self.vocab, value)
+                theme = data.get("theme") or next(filter(None, (theme_of(self.vocab, v) for v in values)), None)
+                data["theme"] = theme
+                # Categories that are not the theme's own label still say what the resource is about (公共服务,
+                # 信用体系; 农业, narrower than the theme 农业、水利 it names).
+                extra_keywords += [v for v in values if not theme or theme_of(self.vocab, v, abridged=False) != theme]
             elif target in ("title", "abstract"):
-                data[target] = n.plain_text(cell_text(value), n.max_length(self.profile, target))
+                data[target] = n.plain_text(portal_text(value), n.max_length(self.profile, target))
             elif target == "record_count":
                 data[target] = record_count(value)
             else:

@@ -402,3 +402,204 @@ def test_a_sheet_with_a_title_row_and_a_two_row_heading_imports(cli, tmp_path):
     assert record["title"] == "淮南市低保对象名册"
     assert record["share"] == {"type": "conditional", "condition": "仅限救助核查", "basis": None, "method": "1-2"}
     assert [i["name"] for i in record["items"]] == ["姓名", "身份证号码", "保障金额"]
+
+
+# -- sheets as other platforms and departments write them ------------------------------------------
+
+
+def _records(path, vocab=None):
+    """The records the import reads from a sheet (header row found, rows grouped, combined cells resolved)."""
+    from catalog.tabular import read_rows
+    from catalog.template import header_matcher
+
+    vocab = vocab or load_registry()
+    columns = template_columns(load_profile(("huainan",), vocab=vocab))
+    rows = read_rows(path, is_header=header_matcher(columns))
+    return [(number, finish_record(record, vocab)) for number, record in rows_to_records(rows, columns)]
+
+
+def _book(path, *rows, merges=()) -> None:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(list(row))
+    for merge in merges:
+        sheet.merge_cells(merge)
+    book.save(path)
+
+
+def test_headings_with_required_markers_notes_prefixes_and_other_spellings(cli, tmp_path):
+    """*信息资源名称, 资源名称（必填项）, 提供单位, 信息资源共享类型, 数据项名称 … name the template's columns."""
+    uscc = _department(cli).uscc
+    path = tmp_path / "其他平台.xlsx"
+    _book(path,
+          ["*资源名称", "提供单位（必填项）", "统一社会信用代码", "内设部门名称", "信息资源分类编码", "资源摘要",
+           "资源格式分类", "资源格式类型", "信息资源共享类型", "信息资源共享条件", "信息资源共享方式类型",
+           "开放属性", "信息资源更新周期", "关键词", "主题分类", "数据项名称", "数据项类型", "数据项长度"],
+          ["淮南市低保对象名册", "淮南市民政局", uscc, "社会救助科", "307", "低保对象名册。", "电子表格", "xlsx",
+           "有条件共享", "仅限救助核查", "接口", "不予开放", "每月", "低保", "民政、社区", "姓名", "字符型", 50],
+          [None] * 15 + ["身份证号码", "字符型", 18])
+    result = cli.ok("--lang", "en", "resource", "import", str(path))
+    assert "1 created, 0 updated, 0 skipped, 0 with errors." in result.stdout
+    record = jsonl(cli.ok("resource", "export"))[0]
+    assert record["title"] == "淮南市低保对象名册" and record["provider_unit"] == "社会救助科"
+    assert record["format"] == {"class": "2", "type": "2-03", "description": None}
+    assert record["share"] == {"type": "conditional", "condition": "仅限救助核查", "basis": None, "method": "1-2"}
+    # Only the open type was given: 不予开放 says the resource is not open to the public.
+    assert record["open"] == {"is_open": False, "type": "not_open", "condition": None}
+    assert [(i["name"], i["length"]) for i in record["items"]] == [("姓名", 50), ("身份证号码", 18)]
+
+
+def test_a_field_named_by_two_headings_reads_the_first_and_reports_the_second(tmp_path):
+    path = tmp_path / "重复.xlsx"
+    _book(path, ["信息资源名称", "资源名称", "信息资源摘要"], ["低保对象", "低保对象名册", "摘要。"])
+    (number, record), = _records(path)
+    assert record["title"] == "低保对象" and record["资源名称"] == "低保对象名册"  # reported as an unknown field
+
+
+def test_a_two_row_heading_with_more_sub_headings_than_single_ones(tmp_path):
+    """The group headings (信息资源格式, 信息项信息, 共享属性, 开放属性) make the upper row the header row.
+
+    Counted without them, the sub-headings' row has more headings (10 against 6) and was taken alone.
+    """
+    path = tmp_path / "产生清单.xlsx"
+    top = ["序号", "信息资源名称", "信息资源提供方", "信息资源摘要", "信息资源格式", None, "信息项信息", None, None,
+           "共享属性", None, None, "开放属性", None, "更新周期", "开放主题分类"]
+    sub = [None] * 4 + ["信息资源格式分类", "信息资源格式类型", "信息项名称", "数据类型", "数据长度", "共享类型",
+                        "共享条件", "共享方式", "是否向社会开放", "开放条件", None, None]
+    _book(path, ["二、政务信息资源产生清单"], top, sub,
+          [1, "低保对象名册", "淮南市民政局", "名册。", "电子表格", "xlsx", "姓名", "字符型", 50, "有条件共享",
+           "仅限救助核查", "接口", "否", None, "每月", "民政、社区"],
+          merges=("A1:P1", "E2:F2", "G2:I2", "J2:L2", "M2:N2"))
+    (number, record), = _records(path)
+    assert number == 4
+    assert record["title"] == "低保对象名册" and record["department"] == {"name": "淮南市民政局"}
+    assert record["format"] == {"class": "2", "type": "xlsx"}
+    assert record["share"] == {"type": "有条件共享", "condition": "仅限救助核查", "method": "接口"}
+    assert record["items"] == [{"name": "姓名", "data_type": "字符型", "length": "50"}]
+
+
+def test_rows_numbered_one_by_one_under_a_merged_name(tmp_path):
+    """Sheets that number every row (item rows too) and merge 信息资源名称 down over the resource's rows."""
+    path = tmp_path / "逐行编号.xlsx"
+    headers = ["序号", "信息资源名称", "信息资源摘要", "信息项名称", "数据类型"]
+    _book(path, headers,
+          [1, "低保对象名册", "名册。", "姓名", "字符型"],
+          [2, None, "名册。", "身份证号码", "字符型"],
+          [3, None, "名册。", "保障金额", "数值型"],
+          [4, "养老机构名录", "名录。", "机构名称", "字符型"],
+          [5, None, "名录。", "床位数", "整型"],
+          merges=("B2:B4", "B5:B6"))
+    records = _records(path)
+    assert [(n, r["title"], [i["name"] for i in r["items"]]) for n, r in records] == [
+        (2, "低保对象名册", ["姓名", "身份证号码", "保障金额"]), (5, "养老机构名录", ["机构名称", "床位数"])]
+
+
+def test_a_resource_row_whose_cells_were_forgotten_is_still_its_own_resource():
+    # 序号 numbers the resources here: one row with a new 序号 and nothing else is not an item row.
+    columns = template_columns(load_profile(("huainan",), vocab=load_registry()))
+    rows = [Row(2, {"序号": "1", "信息资源名称": "低保对象", "信息项名称": "姓名"}),
+            Row(3, {"序号": None, "信息资源名称": None, "信息项名称": "地址"}),
+            Row(4, {"序号": "2", "信息资源名称": None, "信息项名称": "编号"})]
+    assert [(n, r.get("title")) for n, r in rows_to_records(rows, columns)] == [(2, "低保对象"), (4, None)]
+
+
+def test_rows_numbered_in_advance_and_a_row_of_instructions_are_skipped(tmp_path):
+    path = tmp_path / "预编号.xlsx"
+    _book(path, ["数据资源目录导入模板"],
+          ["*信息资源名称", "*信息资源摘要", "*共享类型", "共享方式", "序号"],
+          ["必填，最多128字符", "必填，最多255字符", "必填：无条件共享、有条件共享、不予共享", "共享平台方式、邮件方式、介质方式",
+           None],
+          ["低保对象名册", "名册。", "无条件共享", "共享平台方式", 1],
+          [None, None, None, None, 2], [None, None, None, None, 3])
+    records = _records(path)
+    assert [(n, r["title"]) for n, r in records] == [(4, "低保对象名册")]
+
+
+def test_information_items_listed_in_one_cell(tmp_path):
+    path = tmp_path / "一格多项.xlsx"
+    _book(path, ["信息资源名称", "信息项名称", "数据类型", "数据长度"],
+          ["低保对象名册", "姓名、身份证号码、保障金额", "字符型", "50、18、10"],
+          ["养老机构名录", "1.机构名称\n2.床位数", "字符型\n整型", None],
+          ["殡葬机构", "机构名称", "字符型", 100])
+    records = {r["title"]: r["items"] for _n, r in _records(path)}
+    assert records["低保对象名册"] == [{"name": "姓名", "data_type": "字符型", "length": "50"},
+                                     {"name": "身份证号码", "data_type": "字符型", "length": "18"},
+                                     {"name": "保障金额", "data_type": "字符型", "length": "10"}]
+    assert records["养老机构名录"] == [{"name": "机构名称", "data_type": "字符型"}, {"name": "床位数", "data_type": "整型"}]
+    assert records["殡葬机构"] == [{"name": "机构名称", "data_type": "字符型", "length": "100"}]
+
+
+def test_items_in_one_cell_that_cannot_be_paired_are_refused_with_row_and_column(cli, tmp_path):
+    uscc = _department(cli).uscc
+    path = tmp_path / "对不上.xlsx"
+    _book(path, ["信息资源名称", "信息资源提供方代码", "信息项名称", "数据类型"],
+          ["好资源", uscc, "编号", "字符型"],
+          ["低保对象名册", uscc, "姓名、身份证号码、保障金额", "字符型、字符型"])
+    result = cli("--lang", "en", "resource", "import", "--skip-invalid", str(path))
+    assert result.exit_code == 1
+    assert ("Row 3: 数据类型 lists 2 values but 信息项名称 lists 3 information items; give one value for all of "
+            "them, one value per item in the same order, or one row per item.") in result.stderr
+    assert "第 3 行：数据类型 列出了 2 个值" in cli("resource", "import", str(path)).stderr
+    container = cli.container()
+    with container.unit_of_work() as session:
+        assert session.scalars(select(Resource)).first() is None  # nothing half-written
+
+
+def test_classification_per_level_format_in_one_column_and_codes_beside_labels(tmp_path):
+    path = tmp_path / "分级.xlsx"
+    _book(path, ["类分类", "项分类", "目分类", "细目分类", "信息资源名称", "信息资源格式", "信息项名称", "数据类型"],
+          ["3", "07", "015", "02", "低保对象名册", "电子表格/xlsx", "姓名", "字符型C"],
+          ["部门信息资源目录", "省（自治区、直辖市）及其下各级政务部门", "淮南市民政局", None, "养老机构名录", "数据库",
+           "机构名称", "01-字符型"],
+          ["3", "07", None, None, "殡葬机构", "xls", "床位数", "I-整型"],
+          ["部门类", "不存在的项", None, None, "坏分类", "图形图像", "编号", "字符型"])
+    records = {r["title"]: r for _n, r in _records(path)}
+    assert records["低保对象名册"]["classification_code"] == "30701502"
+    assert records["低保对象名册"]["format"] == {"class": "2", "type": "2-03"}
+    # 目 by name: the service appends the provider's own 目 segment to 类+项.
+    assert records["养老机构名录"]["classification_code"] == "307"
+    assert records["养老机构名录"]["format"] == {"class": "3"}
+    assert records["殡葬机构"]["format"] == {"class": "2", "type": "2-02"}  # a type alone names its class
+    assert [r["items"][0]["data_type"] for r in records.values()] == ["C", "C", "I", "字符型"]
+    # What the code list does not know is left as written, for the schema to refuse with its rule.
+    assert records["坏分类"]["classification_code"] == "部门类/不存在的项"
+
+
+def test_publication_dates_full_width_codes_and_placeholders(cli, tmp_path):
+    """发布日期 (an Excel serial number here) is read and left to Mulu; ９１… codes typed full-width are codes."""
+    uscc = _department(cli).uscc
+    full_width = uscc.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHJKLMNPQRTUWXY"})
+    path = tmp_path / "发布日期.xlsx"
+    _book(path, ["信息资源名称", "信息资源提供方代码", "信息资源分类", "信息资源摘要", "信息资源格式分类", "共享类型",
+                 "共享条件", "共享方式", "是否向社会开放", "开放条件", "更新周期", "开放主题分类", "关键字", "发布日期"],
+          ["淮南市收养登记档案", full_width, "３０７", "档案。", "电子文件", "不予共享", "《收养登记工作规范》第三十一条",
+           "介质方式", "否", "无", "不定期", "民政、社区", "收养", 43646],
+          ["淮南市婚姻登记档案", uscc, "307", "档案。", "电子文件", "不予共享", "无", "介质方式", "否", None, "不定期",
+           "民政、社区", "婚姻", "2019年6月30日"])
+    records = {r["title"]: r for _n, r in _records(path)}
+    adoption = records["淮南市收养登记档案"]
+    assert adoption["published_on"] == "2019-06-30" and records["淮南市婚姻登记档案"]["published_on"] == "2019-06-30"
+    assert adoption["department"] == {"uscc": uscc}
+    # The 共享条件 of a 不予共享 resource is its basis; "无" is no condition, and cites no basis.
+    assert adoption["share"] == {"type": "不予共享", "basis": "《收养登记工作规范》第三十一条", "method": "介质方式"}
+    assert adoption["open"] == {"is_open": "否"}
+    assert records["淮南市婚姻登记档案"]["share"] == {"type": "不予共享", "method": "介质方式"}
+
+    result = cli("--lang", "en", "resource", "import", str(path))
+    assert _report_rows(result.stderr) == [3]
+    assert "row 3:\n  share.basis: Sharing · Basis for not sharing: required" in result.stderr
+    assert "published_on" not in result.stderr and "发布日期" not in result.stderr
+    assert "1 created" in cli.ok("--lang", "en", "resource", "import", "--skip-invalid", str(path)).stdout
+    record = jsonl(cli.ok("resource", "export"))[0]
+    assert record["published_on"] is None and record["share"]["basis"] == "《收养登记工作规范》第三十一条"
+
+
+def test_an_item_named_like_a_heading_does_not_become_part_of_the_header(tmp_path):
+    # A 法人 register: its first items are 单位名称 and 统一社会信用代码, which also name provider columns.
+    path = tmp_path / "法人.xlsx"
+    _book(path, ["信息资源名称", "信息资源摘要", "信息项名称", "数据类型"],
+          ["法人单位名录", "名录。", "单位名称", "字符型"],
+          [None, None, "统一社会信用代码", "字符型"])
+    (number, record), = _records(path)
+    assert number == 2 and [i["name"] for i in record["items"]] == ["单位名称", "统一社会信用代码"]

@@ -229,3 +229,42 @@ def test_tab_separated_after_a_blank_first_line(tmp_path):
     path = tmp_path / "unicode-text.txt"
     path.write_text("\n名称\t简称\n淮南市民政局\t民政局\n", encoding="utf-8")
     assert list(read_rows(path)) == [Row(3, {"名称": "淮南市民政局", "简称": "民政局"})]
+
+
+KNOWN = {"信息资源名称", "信息资源代码", "共享属性", "共享类型", "共享条件", "共享方式", "信息资源提供方"}
+
+
+def _workbook(path, sheets: dict[str, list[list]]) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
+def test_with_known_headings_the_sheet_holding_them_is_read(tmp_path):
+    path = tmp_path / "department.xlsx"
+    _workbook(path, {"填报说明": [["填报说明"], ["信息资源名称：必填"]],  # one known word is no header
+                     "目录": [["淮南市民政局政务信息资源目录"], ["信息资源名称", "信息资源提供方"], ["低保对象", "民政局"]]})
+    rows = list(read_rows(path, is_header=KNOWN.__contains__))
+    assert [(row.number, row.values) for row in rows] == [(3, {"信息资源名称": "低保对象", "信息资源提供方": "民政局"})]
+    assert [row.values for row in read_rows(path)][0] == {"填报说明": "信息资源名称：必填"}  # no headings asked: first sheet
+
+
+def test_a_two_row_heading_whose_lower_row_names_more_keeps_the_upper_rows_own_headings(tmp_path):
+    path = tmp_path / "two-rows.xlsx"
+    _workbook(path, {"目录": [["信息资源名称", "共享属性", None, None],
+                              [None, "共享类型", "共享条件", "共享方式"],
+                              ["低保对象", "有条件共享", "仅限民政业务", "接口"]]})
+    rows = list(read_rows(path, is_header=KNOWN.__contains__))
+    assert rows[0].number == 3
+    assert rows[0].values == {"信息资源名称": "低保对象", "共享类型": "有条件共享", "共享条件": "仅限民政业务", "共享方式": "接口"}
+
+
+def test_a_key_value_sheet_with_one_known_word_has_no_header_row_found(tmp_path):
+    path = tmp_path / "kv.csv"
+    path.write_text("class;label;value\nDataset;;x\n;信息资源名称;y\n", encoding="utf-8")
+    rows = list(read_rows(path, is_header=KNOWN.__contains__))
+    assert list(rows[0].values) == ["class", "label", "value"]

@@ -7,6 +7,7 @@ import json
 import zipfile
 import zlib
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -61,6 +62,27 @@ def test_national_template_csv_lands_registered_for_a_trusted_source(world, site
     resource = session.get(Resource, result.outcomes[0].resource_id)
     # The sheet's full 分类码 (written by 人社局's system) wins over the source's default 类+项.
     assert resource.status == "registered" and resource.code.startswith("307016/")
+
+
+def test_a_department_workbook_with_a_cover_sheet_and_a_title_row(world, site, sources, harvest, container):
+    # As departments send it: instructions first, then the table under a title, as `mulu resource import` reads it.
+    columns = template_columns(container.profile)
+    rows = [row for data in _template_rows(world, ["临时救助对象名册"]) for row in resource_to_rows(data, columns, container.vocab)]
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "填报说明"
+    workbook.active.append(["请按国家目录编制指南填写，信息资源名称必填。"])
+    sheet = workbook.create_sheet("民政局")
+    sheet.append(["淮南市民政局政务信息资源目录（2026年）"])
+    sheet.append([c.header for c in columns])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    url = site.add("/mzj.xlsx", buffer.getvalue(),
+                   content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    result = harvest(sources("mzj-workbook", "spreadsheet", url))
+    assert result.job.counts == {"created": 1}, (result.job.errors, result.outcomes)
+    assert result.outcomes[0].url.endswith("#row=3")
 
 
 def test_a_sheet_that_is_not_the_template_fails_clearly(fixtures_dir, site, sources, harvest):
@@ -238,3 +260,56 @@ def test_portal_dates(text, expected):
 
     moment = portal_datetime(text)
     assert (moment.isoformat() if moment else None) == expected
+
+
+# Second round of held-out portals (淮北, 芜湖, 滁州, 池州, 黄山, 宿州, 银川, 内江): samples written here.
+
+def test_share_terms_escaped_breaks_vague_categories_and_uncounted_rows(site, sources, harvest, session):
+    columns = {**PORTAL_COLUMNS, "开放条件": "is_open", "描述": "description", "标签": "tags"}
+    rows = [_row("物价总指数", 开放条件="无条件共享", 更新周期="按年更新", 数据主题="其他", 所属行业="无", 数据量=0,
+                 描述="物价总指数\\n年份,指数"),
+            _row("学校名录", 开放条件="有条件共享", 数据主题="农业水利", 数据格式="http", 数据量="0",
+                 标签="“喜迎二十大、永远跟党走”征文名单,（2016年，按行业分）汇总")]
+    result = harvest(sources("other-portals", "spreadsheet", site.add("/others.json", rows), config={"columns": columns}))
+    assert result.job.counts == {"created": 2}, result.outcomes
+    got = {r.title: r for r in (session.get(Resource, o.resource_id) for o in result.outcomes)}
+    prices, schools = got["物价总指数"], got["学校名录"]
+    # 淮北 writes the share type in its 开放条件 column: the open type of the same condition.
+    assert (prices.open_type, prices.open_is_open, schools.open_type) == ("unconditional", True, "conditional")
+    assert prices.update_cycle == "7"  # 按年更新: yearly, not 其他
+    assert prices.abstract == "物价总指数\n年份,指数"  # 芜湖's "\n" written as two characters
+    assert prices.keywords == [] and prices.theme is None  # 其他 and 无 say nothing
+    assert "record_count" not in prices.extras and "record_count" not in schools.extras  # 0: not counted
+    assert schools.theme == "G" and schools.format_class == "7"  # 农业水利 → 农业、水利; http → 服务接口
+    assert schools.keywords == ["农业水利", "“喜迎二十大、永远跟党走”征文名单", "（2016年，按行业分）汇总"]
+
+
+def test_mapped_columns_that_no_row_has_are_reported(site, sources, harvest):
+    # 池州's mapping says 更新日期 where its export says 更新时间: the run says so instead of losing the dates.
+    url = site.add("/chizhou.json", [{"标题": "建筑业", "更新时间": "2022-05-19"}, {"标题": "国民经济核算", "更新时间": "2022-08-05"}])
+    source = sources("chizhou", "spreadsheet", url, config={"columns": {"标题": "title", "更新日期": "update_time", "电话": None}})
+    result = harvest(source)
+    assert result.job.counts == {"created": 2} and result.job.status == "done_with_errors", result.job.errors
+    [warning] = result.job.errors
+    assert "mapped columns 更新日期" in warning["message"]["en"] and "更新时间" in warning["hint"]["en"]
+    assert "更新日期" in warning["message"]["zh_CN"]
+    assert harvest(source).job.counts == {"unchanged": 2}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("农业", "G"), ("农业水利", "G"), ("教育科技", "N"), ("文化、体育", "O"), ("城乡建设", "F"), ("农业、水利", "G"),
+    ("工业农业", None), ("金融", None), ("医疗卫生", None), ("其他", None),
+])
+def test_abridged_theme_labels(container, text, expected):
+    from harvesters.portal_values import theme_of
+
+    assert theme_of(container.vocab, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("按年更新", "7"), ("按季度更新", "5"), ("按半年更新", "6"), ("按需更新", "8"), ("每两年", "9"), ("其他", "9"), ("每月", "4"),
+])
+def test_portal_frequency_wordings(container, text, expected):
+    from harvesters.portal_values import cycle_of
+
+    assert cycle_of(container.vocab, text) == expected
