@@ -34,6 +34,7 @@ from catalog.i18n import Text, message
 from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.tabular import TabularError, read_rows
 from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
+from catalog.template_cells import TemplateError
 from catalog.template_workbook import DATA_SHEET
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord, SkipRecord
@@ -118,7 +119,10 @@ class SpreadsheetHarvester(Harvester):
 
     def _template(self, rows: list[tuple[int, dict]], url: str) -> list[tuple[int, dict]]:
         columns = template_columns(self.profile)
-        records = list(rows_to_records([_Row(number, values) for number, values in rows], columns))
+        try:
+            records = list(rows_to_records([_Row(number, values) for number, values in rows], columns))
+        except TemplateError as exc:  # a sheet that cannot be read without guessing: the job says where
+            raise HarvestError(exc.message, url=url, hint=message("Correct the sheet; nothing of it was harvested.")) from None
         known = {c.path.split(".")[0] for c in columns} - {"items"}
         if records and not any(key in known or (key == "items" and value) for _, record in records
                                for key, value in record.items()):

@@ -313,3 +313,17 @@ def test_portal_frequency_wordings(container, text, expected):
     from harvesters.portal_values import cycle_of
 
     assert cycle_of(container.vocab, text) == expected
+
+
+def test_a_template_sheet_that_cannot_be_read_without_guessing_fails_the_job_naming_the_row(site, sources, harvest,
+                                                                                           session):
+    buffer = io.BytesIO()
+    write_rows(buffer, ["信息资源名称", "信息项名称", "数据类型"],
+               [["低保对象名册", "姓名、身份证号码、保障金额", "字符型、字符型"]], format="csv")
+    url = site.add("/unpaired.csv", buffer.getvalue(), content_type="text/csv")
+    result = harvest(sources("unpaired", "spreadsheet", url))
+    assert result.job.status == "failed" and result.job.counts == {}
+    error = result.job.errors[0]
+    assert error["message"]["en"].startswith("Row 2: 数据类型 lists 2 values but 信息项名称 lists 3 information items")
+    assert error["hint"]["en"] == "Correct the sheet; nothing of it was harvested."
+    assert session.scalars(select(Resource)).first() is None
