@@ -444,9 +444,7 @@ JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 def _read_records(path: Path, profile, vocab):
     """Records of a JSON Lines file or of a filled-in template (XLSX/CSV), with their line or row numbers."""
     from catalog.importing import read_jsonl
-    from catalog.tabular import TabularError, read_rows
-    from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
-    from catalog.template_workbook import DATA_SHEET
+    from catalog.template import finish_record, rows_to_records, template_columns, template_rows
 
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
@@ -456,15 +454,7 @@ def _read_records(path: Path, profile, vocab):
     if suffix not in (".xlsx", ".csv"):
         raise click.BadParameter("use a .jsonl, .xlsx or .csv file", param_hint="PATH")
     columns = template_columns(profile)
-    is_header = header_matcher(columns)
-    rows = None
-    if suffix == ".xlsx":
-        # Our template's data sheet wherever it is; other workbooks (the 1272 template) by their first sheet.
-        try:
-            rows = read_rows(path, sheet=DATA_SHEET, is_header=is_header)
-        except TabularError:
-            rows = None
-    for number, record in rows_to_records(rows or read_rows(path, is_header=is_header), columns):
+    for number, record in rows_to_records(template_rows(path, columns), columns):
         yield number, finish_record(record, vocab)
 
 

@@ -16,6 +16,7 @@ from catalog import template_cells as cells
 from catalog.display import value_label
 from catalog.i18n import Text
 from catalog.profile import Element, Profile
+from catalog.tabular import read_rows
 from catalog.template_headings import (
     CLASSIFICATION_LEVEL,
     COMBINED_FORMAT,
@@ -183,6 +184,19 @@ def header_matcher(columns: list[Column]) -> Callable[[str], bool]:
     that the row above the sub-headings is taken as the header row and merged with them.
     """
     return heading_index(columns).is_heading
+
+
+def template_rows(source, columns: list[Column], *, format: str | None = None, sheet: str | int | None = None) -> list:
+    """The rows of a filled-in template (XLSX or CSV), for :func:`rows_to_records`.
+
+    The sheet (when not named) and the header row are found by the template's headings: Mulu's own
+    workbook, the guide's 1272 template and departments' sheets alike, whichever sheet holds the table
+    and whatever title or two-row heading it has.
+
+    :param source: a path or a binary stream, as for :func:`catalog.tabular.read_rows`.
+    :raises TabularError: if the file cannot be read.
+    """
+    return list(read_rows(source, format=format, sheet=sheet, is_header=header_matcher(columns)))
 
 
 def rows_to_records(rows: Iterable, columns: list[Column]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -33,9 +33,8 @@ from marshmallow import fields, validate
 from catalog.i18n import Text, message
 from catalog.schemas.resource import READ_ONLY_KEYS
 from catalog.tabular import TabularError, read_rows
-from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
+from catalog.template import finish_record, rows_to_records, template_columns, template_rows
 from catalog.template_cells import TemplateError
-from catalog.template_workbook import DATA_SHEET
 from harvesters import normalize as n
 from harvesters.base import BaseConfigSchema, Harvester, HarvestError, RemoteRecord, SkipRecord
 from harvesters.portal_values import (
@@ -104,16 +103,11 @@ class SpreadsheetHarvester(Harvester):
         if fmt == "xlsx":
             _check_zip(data, url, self.config.get("max_bytes") or self.http.policy.max_bytes)
         name = url.rsplit("/", 1)[-1].split("?")[0] or "download"
-        # The national template is found as `mulu resource import` finds it: our data sheet wherever it is,
-        # else the sheet with most template headings, its header row under a title and over two rows.
-        is_header = None if self.config.get("columns") else header_matcher(template_columns(self.profile))
         try:
-            if fmt == "xlsx" and self.config.get("sheet") is None and is_header is not None:
-                try:
-                    return list(read_rows(io.BytesIO(data), format="xlsx", sheet=DATA_SHEET, is_header=is_header))
-                except TabularError:
-                    pass
-            return list(read_rows(_Named(data, name), format=fmt, sheet=self.config.get("sheet"), is_header=is_header))
+            if not self.config.get("columns"):  # the national template, found as `mulu resource import` finds it
+                return template_rows(_Named(data, name), template_columns(self.profile), format=fmt,
+                                     sheet=self.config.get("sheet"))
+            return list(read_rows(_Named(data, name), format=fmt, sheet=self.config.get("sheet")))
         except TabularError as exc:
             raise HarvestError(exc.message, url=url, hint=message("Check the file and the source's format and sheet settings.")) from None
 

@@ -255,17 +255,11 @@ def _upload_path(token: str) -> Path:
 
 
 def _records(path: Path):
-    from catalog.tabular import TabularError, read_rows
-    from catalog.template import finish_record, header_matcher, rows_to_records, template_columns
-    from catalog.template_workbook import DATA_SHEET
+    from catalog.template import finish_record, rows_to_records, template_columns, template_rows
 
     container = deps.container()
     columns = template_columns(container.profile)
-    is_header = header_matcher(columns)
-    try:
-        rows = list(read_rows(path, sheet=DATA_SHEET, is_header=is_header))
-    except TabularError:
-        rows = list(read_rows(path, is_header=is_header))
+    rows = template_rows(path, columns)
     return [(number, finish_record(record, container.vocab)) for number, record in rows_to_records(rows, columns)]
 
 
