@@ -28,8 +28,10 @@ _SERIAL_RANGE = (18264, 73415)
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 # Cells a row of instructions under the heading is made of (必填，最多128字符 / 多个用;分隔).
 _INSTRUCTION = re.compile(r"必填|选填|非必填|请填写|填写|请选择|请输入|示例|例如|多个.{0,6}分隔")
-# Text that says "nothing here" in a cell that must otherwise cite something (a 不予共享 basis).
-PLACEHOLDERS = frozenset({"无", "暂无", "/", "-", "--", "—", "——", "n/a", "na", "null", "空"})
+#: Text that says "nothing here" (暂无: none yet), compared case-folded: in a template cell that must otherwise
+#: cite something (a 不予共享 basis), and in any cell of a portal export (harvesters.portal_values).
+PLACEHOLDERS = frozenset({"无", "暂无", "暂无数据", "无数据", "空", "未知", "/", "-", "--", "—", "——", "n/a", "na",
+                          "null", "none", "nan"})
 _FORMAT_SPLIT = re.compile(r"\s*[/／\\|｜：:]\s*")
 
 

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from catalog.template_cells import PLACEHOLDERS
 from harvesters import normalize as n
 
 #: The sections (门类) of GB/T 4754-2017, which portals tag datasets with (行业, 所属行业), sometimes with
@@ -25,9 +26,6 @@ INDUSTRY_SECTIONS = {
     "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业", "P": "教育", "Q": "卫生和社会工作",
     "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织", "T": "国际组织",
 }
-#: Cells that say "nothing here" (暂无: none yet); they are left out like empty cells, not taken for a
-#: keyword, an update cycle (其他) or a code.
-PLACEHOLDERS = frozenset({"暂无", "暂无数据", "无数据", "无", "-", "--", "—", "/", "null", "none", "nan", "n/a", "未知"})
 #: Category, tag and industry cells that name no subject (其他: "other"): no keyword, no theme. Not placeholders
 #: everywhere: 其他 is a true update cycle and format class.
 VAGUE_TERMS = frozenset({"其他", "其它"})
@@ -74,7 +72,8 @@ def is_blank(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     text = str(value).strip()
-    return not text or text.lower() in PLACEHOLDERS
+    # Left out like empty cells, not taken for a keyword, an update cycle (其他) or a code.
+    return not text or text.casefold() in PLACEHOLDERS
 
 
 def _section(text: str) -> str:
